@@ -1,0 +1,187 @@
+//! Strided copies between a layout in memory and a C-order (row-major) byte run.
+//!
+//! Both directions take the memory as a slice plus the index of the first item in
+//! it (`origin`), so they are entirely safe: the extent was checked when the
+//! [`Layout`] was built, and [`check_span`] checks that the slice covers it. The
+//! innermost dimension is copied as one block when its items are adjacent.
+
+use super::error::value_error;
+use super::{Error, Layout};
+
+/// Checks that `mem` covers the layout's extent around `origin`, and that the
+/// C-order side has exactly `layout.len()` bytes.
+pub fn check_span(
+    mem_len: usize,
+    origin: usize,
+    layout: &Layout,
+    linear_len: usize,
+) -> Result<(), Error> {
+    let extent = layout.extent();
+    let lo = isize::try_from(origin)
+        .ok()
+        .and_then(|o| o.checked_add(extent.lo));
+    let hi = isize::try_from(origin)
+        .ok()
+        .and_then(|o| o.checked_add(extent.hi));
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if lo >= 0 && hi.unsigned_abs() <= mem_len => {}
+        _ => {
+            return Err(value_error!(
+                "the layout's extent [{}, {}) around offset {origin} does not fit {mem_len} bytes",
+                extent.lo,
+                extent.hi
+            ))
+        }
+    }
+    if linear_len != layout.len().unsigned_abs() {
+        return Err(value_error!(
+            "expected {} bytes of item data, got {linear_len}",
+            layout.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Calls `f(offset)` with the byte offset (relative to the first item) of the first
+/// item of every innermost row, in C order. A 0-dimensional layout has one row.
+fn for_each_row(layout: &Layout, mut f: impl FnMut(isize)) {
+    if layout.is_empty() {
+        return;
+    }
+    let ndim = layout.ndim();
+    let outer = ndim.saturating_sub(1);
+    let (shape, strides) = (&layout.shape()[..outer], &layout.strides()[..outer]);
+    let mut index = vec![0isize; outer];
+    let mut offset = 0isize;
+    loop {
+        f(offset);
+        // Advance the odometer over the outer dimensions. Every offset stays inside the
+        // validated extent: wrapping subtracts (shape - 1) * stride, which was checked.
+        let mut d = outer;
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            if index[d] + 1 < shape[d] {
+                index[d] += 1;
+                offset += strides[d];
+                break;
+            }
+            offset -= strides[d] * (shape[d] - 1);
+            index[d] = 0;
+        }
+    }
+}
+
+/// Copies item bytes between memory (`mem`, first item at `origin`) and the C-order
+/// run `linear`, calling `copy(mem_pos, linear_pos, nbytes)` for each block.
+fn transfer(layout: &Layout, origin: usize, mut copy: impl FnMut(usize, usize, usize)) {
+    let itemsize = layout.itemsize();
+    let (count, stride) = match (layout.shape().last(), layout.strides().last()) {
+        (Some(&n), Some(&s)) => (n, s),
+        _ => (1, itemsize),
+    };
+    let mut linear = 0usize;
+    let origin = origin as isize;
+    for_each_row(layout, |row| {
+        let start = origin + row;
+        if stride == itemsize {
+            let nbytes = (count * itemsize) as usize;
+            copy(start as usize, linear, nbytes);
+            linear += nbytes;
+        } else {
+            for k in 0..count {
+                copy((start + k * stride) as usize, linear, itemsize as usize);
+                linear += itemsize as usize;
+            }
+        }
+    });
+}
+
+/// Gathers the items of `layout` from `mem` into `out` in C order, gaps removed.
+///
+/// `origin` is the index in `mem` of the first item (items with negative strides lie
+/// before it). `out.len()` must equal `layout.len()`.
+pub fn gather(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Result<(), Error> {
+    check_span(mem.len(), origin, layout, out.len())?;
+    if layout.is_c_contiguous() {
+        let n = out.len();
+        out.copy_from_slice(&mem[origin..origin + n]);
+        return Ok(());
+    }
+    transfer(layout, origin, |m, l, n| {
+        out[l..l + n].copy_from_slice(&mem[m..m + n])
+    });
+    Ok(())
+}
+
+/// Scatters C-order item bytes from `data` into the items of `layout` in `mem`.
+///
+/// The inverse of [`gather`] when no two items overlap; with overlapping items (zero
+/// strides) the last one written in C order wins.
+pub fn scatter(data: &[u8], mem: &mut [u8], origin: usize, layout: &Layout) -> Result<(), Error> {
+    check_span(mem.len(), origin, layout, data.len())?;
+    if layout.is_c_contiguous() {
+        mem[origin..origin + data.len()].copy_from_slice(data);
+        return Ok(());
+    }
+    transfer(layout, origin, |m, l, n| {
+        mem[m..m + n].copy_from_slice(&data[l..l + n])
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gathers_a_strided_window() {
+        // 2x2 window of a 3x4 byte matrix, starting at row 1, col 1.
+        let mem: Vec<u8> = (0..12).collect();
+        let l = Layout::new(vec![2, 2], Some(vec![4, 1]), 1).unwrap();
+        let mut out = [0u8; 4];
+        gather(&mem, 5, &l, &mut out).unwrap();
+        assert_eq!(out, [5, 6, 9, 10]);
+    }
+
+    #[test]
+    fn gathers_reversed_rows() {
+        let mem: Vec<u8> = (0..6).collect();
+        let l = Layout::new(vec![3], Some(vec![-2]), 2).unwrap();
+        let mut out = [0u8; 6];
+        gather(&mem, 4, &l, &mut out).unwrap();
+        assert_eq!(out, [4, 5, 2, 3, 0, 1]);
+    }
+
+    #[test]
+    fn scatter_inverts_gather() {
+        let mut mem = vec![0u8; 12];
+        let l = Layout::new(vec![2, 3], Some(vec![1, 4]), 1).unwrap();
+        scatter(&[1, 2, 3, 4, 5, 6], &mut mem, 0, &l).unwrap();
+        assert_eq!(mem, [1, 4, 0, 0, 2, 5, 0, 0, 3, 6, 0, 0]);
+        let mut out = [0u8; 6];
+        gather(&mem, 0, &l, &mut out).unwrap();
+        assert_eq!(out, [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn zero_dim_and_empty() {
+        let l = Layout::new(vec![], None, 2).unwrap();
+        let mut out = [0u8; 2];
+        gather(&[7, 8, 9], 1, &l, &mut out).unwrap();
+        assert_eq!(out, [8, 9]);
+        let l = Layout::new(vec![0, 3], None, 2).unwrap();
+        gather(&[], 0, &l, &mut []).unwrap();
+    }
+
+    #[test]
+    fn spans_are_checked() {
+        let l = Layout::new(vec![3], Some(vec![-2]), 2).unwrap();
+        let mut out = [0u8; 6];
+        assert!(gather(&[0; 6], 3, &l, &mut out).is_err());
+        assert!(gather(&[0; 5], 4, &l, &mut out).is_err());
+        assert!(gather(&[0; 6], 4, &l, &mut [0u8; 5]).is_err());
+    }
+}
