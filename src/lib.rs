@@ -1,1 +1,25 @@
+//! bufferproxy: pygame's `BufferProxy` in Rust.
+//!
+//! [`core`] is plain Rust (layouts, formats, request flags, strided copies); [`py`] is
+//! the PyO3 binding layer, including [`py::export`], the helper that fills a
+//! `Py_buffer` for any Rust-owned memory.
+
 pub mod core;
+pub mod py;
+
+use pyo3::prelude::*;
+
+/// Read an object's ``__array_struct__`` capsule into an array interface dict.
+#[pyfunction]
+fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    py::interface::get_array_interface(obj)
+}
+
+/// The native module behind the `bufferproxy` package.
+#[pymodule]
+fn _bufferproxy(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<py::proxy::BufferProxy>()?;
+    m.add_class::<py::testing::Exporter>()?;
+    m.add_function(wrap_pyfunction!(get_array_interface, m)?)?;
+    Ok(())
+}

@@ -58,6 +58,11 @@ impl Format {
         }
     }
 
+    /// A format of at most three characters with no NUL, stored inline.
+    pub fn from_bytes(s: &[u8]) -> Option<Self> {
+        (s.len() < 4 && !s.contains(&0)).then(|| Format::new(s))
+    }
+
     /// The format characters, without the terminating NUL.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]

@@ -1,0 +1,539 @@
+//! Reading a parent's memory: dict descriptions and exporting objects.
+//!
+//! Everything here ends in a [`View`]: a validated layout, its format, the address of
+//! its first item, and whatever keeps that memory alive. The checks follow the order
+//! pygame makes them in, so code written against pygame sees the same exceptions.
+
+use super::ffi::{pai, PyArrayInterface};
+use crate::core::format::{
+    arraystruct_to_format, check_exporter_format, typestr_to_format, Format,
+};
+use crate::core::request::flags;
+use crate::core::Layout;
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
+use std::ffi::{c_int, CStr};
+use std::mem::MaybeUninit;
+use std::ptr;
+
+/// A buffer obtained with `PyObject_GetBuffer`, released when dropped.
+pub struct BufferGuard {
+    view: Box<ffi::Py_buffer>,
+    owner: Py<PyAny>,
+}
+
+// SAFETY: the Py_buffer's pointers are only read, and it is released with the
+// interpreter attached (see Drop); the object it came from is reference-counted
+// through `owner`.
+unsafe impl Send for BufferGuard {}
+// SAFETY: as above; shared access only reads plain fields.
+unsafe impl Sync for BufferGuard {}
+
+impl BufferGuard {
+    /// Requests a buffer from `obj` with `PyBUF_*` flags.
+    pub fn get(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<Self> {
+        let mut view = Box::new(MaybeUninit::<ffi::Py_buffer>::zeroed());
+        // SAFETY: `obj` is a live object and `view` points to writable memory the size
+        // of a Py_buffer; on success CPython fills it completely.
+        let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), view.as_mut_ptr(), flags) };
+        if rc != 0 {
+            return Err(PyErr::fetch(obj.py()));
+        }
+        // SAFETY: PyObject_GetBuffer succeeded, so the Py_buffer is initialised.
+        let view = unsafe { view.assume_init() };
+        Ok(BufferGuard {
+            view,
+            owner: obj.clone().unbind(),
+        })
+    }
+
+    /// The object the buffer came from.
+    pub fn owner(&self) -> &Py<PyAny> {
+        &self.owner
+    }
+
+    /// The buffer's start address.
+    pub fn addr(&self) -> usize {
+        self.view.buf as usize
+    }
+
+    /// The buffer's length in bytes.
+    pub fn len(&self) -> usize {
+        self.view.len.unsigned_abs()
+    }
+
+    /// Whether the buffer is read-only.
+    pub fn readonly(&self) -> bool {
+        self.view.readonly != 0
+    }
+
+    /// The buffer's bytes (C-contiguous buffers only, as from a `PyBUF_SIMPLE` request).
+    pub fn as_bytes(&self) -> &[u8] {
+        if self.view.len <= 0 || self.view.buf.is_null() {
+            return &[];
+        }
+        // SAFETY: a contiguous export covers `len` bytes from `buf`, valid until release,
+        // and the guard is not released while this borrow lives.
+        unsafe { std::slice::from_raw_parts(self.view.buf.cast::<u8>(), self.len()) }
+    }
+
+    /// The format, shape and strides of a `PyBUF_RECORDS_RO` export, validated.
+    fn layout(&self) -> PyResult<(Layout, Format)> {
+        let v = &*self.view;
+        if !v.suboffsets.is_null() {
+            return Err(PyValueError::new_err(
+                "exporters that need suboffsets are not supported",
+            ));
+        }
+        let format = if v.format.is_null() {
+            None
+        } else {
+            // SAFETY: a non-NULL format is a NUL-terminated string valid until release.
+            Some(unsafe { CStr::from_ptr(v.format) }.to_bytes())
+        };
+        check_exporter_format(format, v.itemsize)?;
+        let format = format
+            .and_then(Format::from_bytes)
+            .unwrap_or_else(|| Format::from_bytes(b"B").expect("short"));
+        let ndim = usize::try_from(v.ndim).map_err(|_| {
+            PyValueError::new_err(format!("exporter gave a negative ndim ({})", v.ndim))
+        })?;
+        let shape = if ndim == 0 {
+            Vec::new()
+        } else if v.shape.is_null() {
+            vec![v.len / v.itemsize.max(1)]
+        } else {
+            // SAFETY: with ndim > 0 and a non-NULL shape, CPython's protocol guarantees
+            // `ndim` readable entries until release.
+            unsafe { std::slice::from_raw_parts(v.shape, ndim) }.to_vec()
+        };
+        let strides = if ndim == 0 || v.strides.is_null() {
+            None
+        } else {
+            // SAFETY: as for the shape.
+            Some(unsafe { std::slice::from_raw_parts(v.strides, ndim) }.to_vec())
+        };
+        Ok((Layout::new(shape, strides, v.itemsize)?, format))
+    }
+}
+
+impl Drop for BufferGuard {
+    fn drop(&mut self) {
+        Python::attach(|_| {
+            // SAFETY: the view was filled by a successful PyObject_GetBuffer and is
+            // released exactly once, here, with the interpreter attached.
+            unsafe { ffi::PyBuffer_Release(&mut *self.view) }
+        });
+    }
+}
+
+/// What keeps a view's memory valid.
+#[derive(Default)]
+pub struct Keep {
+    /// An object whose lifetime bounds the memory (parent, capsule, ...).
+    pub objects: Vec<Py<PyAny>>,
+    /// An export held open on the memory's owner.
+    pub buffer: Option<BufferGuard>,
+}
+
+impl Keep {
+    /// Every Python object referenced, for the garbage collector.
+    pub fn referents(&self) -> impl Iterator<Item = &Py<PyAny>> {
+        self.objects
+            .iter()
+            .chain(self.buffer.as_ref().map(BufferGuard::owner))
+    }
+}
+
+/// Validated memory: a layout around an address, its format, and what keeps it alive.
+pub struct View {
+    /// Address of the first item.
+    pub addr: usize,
+    /// The items' layout around `addr`.
+    pub layout: Layout,
+    /// The PEP 3118 format consumers see.
+    pub format: Format,
+    /// Whether consumers must not write.
+    pub readonly: bool,
+    /// What keeps the memory alive.
+    pub keep: Keep,
+}
+
+impl View {
+    /// Checks that the layout's extent around `addr` neither wraps around the address
+    /// space nor starts at NULL, so that later pointer arithmetic cannot overflow.
+    fn new(
+        addr: usize,
+        layout: Layout,
+        format: Format,
+        readonly: bool,
+        keep: Keep,
+    ) -> PyResult<Self> {
+        let extent = layout.extent();
+        if extent.size() > 0 {
+            let start = addr.checked_add_signed(extent.lo);
+            let fits = start.is_some_and(|s| s.checked_add(extent.size()).is_some());
+            if addr == 0 || !fits {
+                return Err(PyValueError::new_err(format!(
+                    "'data' address {addr:#x} with extent [{}, {}) is not a valid memory range",
+                    extent.lo, extent.hi
+                )));
+            }
+        }
+        Ok(View {
+            addr,
+            layout,
+            format,
+            readonly,
+            keep,
+        })
+    }
+
+    /// The bytes the layout spans, gaps included, and the index of the first item in them.
+    ///
+    /// # Safety
+    ///
+    /// The memory must be readable over the whole extent: guaranteed when it comes from an
+    /// export or a buffer object; for a raw `(address, readonly)` description it is the
+    /// describer's promise.
+    pub unsafe fn span(&self) -> (&[u8], usize) {
+        let extent = self.layout.extent();
+        if extent.size() == 0 {
+            return (&[], 0);
+        }
+        let start = self.addr.wrapping_add_signed(extent.lo);
+        // SAFETY: View::new checked the range is non-NULL and does not wrap; readability
+        // is the caller's contract.
+        let mem = unsafe { std::slice::from_raw_parts(start as *const u8, extent.size()) };
+        (mem, extent.lo.unsigned_abs())
+    }
+}
+
+/// Gets a dict item the way `PyDict_GetItemString` does (no `__getitem__` override).
+fn item<'py>(dict: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    PyDictMethods::get_item(dict, key)
+}
+
+/// A tuple whose items are all `int` (bool and int subclasses included), like pygame's check.
+fn int_tuple<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Option<&'a Bound<'py, PyTuple>> {
+    let tuple = obj.cast::<PyTuple>().ok()?;
+    tuple
+        .iter()
+        .all(|i| i.is_instance_of::<PyInt>())
+        .then_some(tuple)
+}
+
+fn isize_items(tuple: &Bound<'_, PyTuple>) -> PyResult<Vec<isize>> {
+    tuple.iter().map(|i| i.extract::<isize>()).collect()
+}
+
+/// Where a description's `data` points.
+enum Data<'py> {
+    Address {
+        addr: Bound<'py, PyAny>,
+        readonly: Bound<'py, PyAny>,
+    },
+    Object(BufferGuard),
+}
+
+/// Parses an array-interface-style mapping: a BufferProxy description or an
+/// `__array_interface__` dict. `writable` is whether the consumer asked to write,
+/// which (as in pygame) is refused with `BufferError` right after the read-only flag
+/// is known. `keep` is added to the view's keep-alive set.
+pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool, mut keep: Keep) -> PyResult<View> {
+    let shape = item(dict, "shape")?
+        .ok_or_else(|| PyValueError::new_err("required 'shape' item is missing"))?;
+    let shape = int_tuple(&shape)
+        .ok_or_else(|| PyValueError::new_err("expected a tuple of ints for 'shape'"))?;
+    if shape.is_empty() {
+        return Err(PyValueError::new_err(
+            "expected 'shape' to be at least one-dimensional",
+        ));
+    }
+
+    let typestr = item(dict, "typestr")?
+        .ok_or_else(|| PyValueError::new_err("required 'typestr' item is missing"))?;
+    let typestr_len = if let Ok(s) = typestr.cast::<PyString>() {
+        s.len()?
+    } else if let Ok(b) = typestr.cast::<PyBytes>() {
+        b.as_bytes().len()
+    } else {
+        return Err(PyValueError::new_err("expected a string for 'typestr'"));
+    };
+    if typestr_len != 3 {
+        return Err(PyValueError::new_err("expected 'typestr' to be length 3"));
+    }
+
+    let data = item(dict, "data")?
+        .ok_or_else(|| PyValueError::new_err("required 'data' item is missing"))?;
+    let data = if let Ok(t) = data.cast::<PyTuple>() {
+        if t.len() != 2 {
+            return Err(PyValueError::new_err(
+                "expected a length 2 tuple for 'data'",
+            ));
+        }
+        let addr = t.get_item(0)?;
+        if !addr.is_instance_of::<PyInt>() {
+            return Err(PyValueError::new_err(
+                "expected an int for item 0 of 'data'",
+            ));
+        }
+        Data::Address {
+            addr,
+            readonly: t.get_item(1)?,
+        }
+    } else {
+        Data::Object(data_object(&data)?)
+    };
+
+    let strides = match item(dict, "strides")? {
+        None => None,
+        Some(s) => Some(
+            int_tuple(&s)
+                .ok_or_else(|| PyValueError::new_err("expected a tuple of ints for 'strides'"))?
+                .clone(),
+        ),
+    };
+
+    let offset = match (item(dict, "offset")?, &data) {
+        (None, _) => 0usize,
+        (Some(_), Data::Address { .. }) => {
+            return Err(PyValueError::new_err(
+                "'offset' is only allowed when 'data' is a buffer object",
+            ))
+        }
+        (Some(o), Data::Object(_)) => {
+            if !o.is_instance_of::<PyInt>() {
+                return Err(PyValueError::new_err("expected an int for 'offset'"));
+            }
+            o.extract::<usize>().map_err(|_| {
+                PyValueError::new_err(format!("'offset' must be a non-negative int, not {o}"))
+            })?
+        }
+    };
+
+    if let Some(s) = &strides {
+        if s.len() != shape.len() {
+            return Err(PyValueError::new_err(
+                "'shape' and 'strides' are not the same length",
+            ));
+        }
+    }
+
+    let (addr, readonly) = match &data {
+        Data::Address { addr, readonly } => {
+            let addr = pointer_value(addr)?;
+            (addr, readonly.is_truthy()?)
+        }
+        Data::Object(guard) => (guard.addr(), guard.readonly()),
+    };
+    if writable && readonly {
+        return Err(pyo3::exceptions::PyBufferError::new_err(
+            "require writable buffer, but it is read-only",
+        ));
+    }
+
+    let typestr_bytes: Vec<u8> = match typestr.cast::<PyString>() {
+        Ok(s) => match s.to_str() {
+            Ok(text) if text.is_ascii() => text.as_bytes().to_vec(),
+            // Non-ASCII text fails with the codec's own UnicodeEncodeError, as in pygame.
+            _ => {
+                return Err(typestr
+                    .call_method1("encode", ("ascii",))
+                    .err()
+                    .unwrap_or_else(|| PyValueError::new_err("'typestr' is not ASCII")))
+            }
+        },
+        Err(_) => typestr.cast::<PyBytes>()?.as_bytes().to_vec(),
+    };
+    let (format, itemsize) = typestr_to_format(&typestr_bytes)?;
+
+    let shape = isize_items(shape)?;
+    let strides = strides.as_ref().map(isize_items).transpose()?;
+    let layout = Layout::new(shape, strides, itemsize)?;
+
+    let addr = match data {
+        Data::Address { .. } => addr,
+        Data::Object(guard) => {
+            let extent = layout.extent();
+            let inside = (offset as isize)
+                .checked_add(extent.lo)
+                .is_some_and(|lo| lo >= 0)
+                && (offset as isize)
+                    .checked_add(extent.hi)
+                    .is_some_and(|hi| hi.unsigned_abs() <= guard.len());
+            if offset > guard.len() || (extent.size() > 0 && !inside) {
+                return Err(PyValueError::new_err(format!(
+                    "'data' buffer of {} bytes cannot hold the layout: its extent [{}, {}) at 'offset' {offset} \
+                     does not fit",
+                    guard.len(),
+                    extent.lo,
+                    extent.hi
+                )));
+            }
+            let addr = guard.addr() + offset;
+            keep.buffer = Some(guard);
+            addr
+        }
+    };
+    View::new(addr, layout, format, readonly, keep)
+}
+
+/// `PyLong_AsVoidPtr` semantics: negative values wrap (as C casts do), values beyond the
+/// pointer range raise `OverflowError`.
+fn pointer_value(addr: &Bound<'_, PyAny>) -> PyResult<usize> {
+    if let Ok(a) = addr.extract::<usize>() {
+        return Ok(a);
+    }
+    addr.extract::<isize>().map(|a| a as usize).map_err(|_| {
+        PyOverflowError::new_err(format!("'data' address {addr} does not fit a pointer"))
+    })
+}
+
+/// Acquires the buffer of a `data` object: writable if it allows, else read-only.
+fn data_object(data: &Bound<'_, PyAny>) -> PyResult<BufferGuard> {
+    match BufferGuard::get(data, flags::WRITABLE) {
+        Ok(g) => Ok(g),
+        Err(_) => BufferGuard::get(data, flags::SIMPLE).map_err(|e| {
+            if e.is_instance_of::<PyTypeError>(data.py()) {
+                let err = PyValueError::new_err(format!(
+                    "expected a tuple (address, read-only flag) or a buffer object for 'data', got {}",
+                    type_name(data)
+                ));
+                err.set_cause(data.py(), Some(e));
+                err
+            } else {
+                e
+            }
+        }),
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into())
+}
+
+/// Reads an exporting object: the buffer protocol, then `__array_struct__`, then
+/// `__array_interface__`. A getter that fails or returns the wrong kind of object is
+/// skipped; one that returns the right kind and then fails validation raises.
+pub fn acquire_exporter(obj: &Bound<'_, PyAny>) -> PyResult<View> {
+    let py = obj.py();
+    // Each failed attempt's error is replaced by the next; the last one becomes the cause.
+    if let Ok(guard) = BufferGuard::get(obj, flags::RECORDS_RO) {
+        let (layout, format) = guard.layout()?;
+        let (addr, readonly) = (guard.addr(), guard.readonly());
+        let keep = Keep {
+            objects: Vec::new(),
+            buffer: Some(guard),
+        };
+        return View::new(addr, layout, format, readonly, keep);
+    }
+    if let Some(result) = match obj.getattr("__array_struct__") {
+        Ok(capsule) => match capsule_interface(&capsule) {
+            // SAFETY: `capsule_interface` checked the pointer came from a valid unnamed
+            // capsule, which stays alive (and its interface with it) while we hold it.
+            Some(inter) => Some(unsafe { view_from_interface(obj, capsule.clone(), inter) }),
+            None => None,
+        },
+        Err(_) => None,
+    } {
+        return result;
+    }
+    let last_err = match obj.getattr("__array_interface__") {
+        Ok(dict) => match dict.cast::<PyDict>() {
+            Ok(dict) => {
+                let keep = Keep {
+                    objects: vec![obj.clone().unbind()],
+                    buffer: None,
+                };
+                return parse_mapping(dict, false, keep);
+            }
+            Err(_) => PyValueError::new_err(format!(
+                "expected '__array_interface__' to return a dict: got {}",
+                type_name(&dict)
+            )),
+        },
+        Err(e) => e,
+    };
+    let err = PyValueError::new_err(format!(
+        "{} object does not export an array buffer",
+        type_name(obj)
+    ));
+    err.set_cause(py, Some(last_err));
+    Err(err)
+}
+
+/// The interface in an unnamed capsule with `two == 2`, if `obj` is one.
+pub fn capsule_interface(obj: &Bound<'_, PyAny>) -> Option<*const PyArrayInterface> {
+    // SAFETY: PyCapsule_IsValid accepts any object and checks type, name (NULL) and pointer.
+    if unsafe { ffi::PyCapsule_IsValid(obj.as_ptr(), ptr::null()) } != 1 {
+        return None;
+    }
+    // SAFETY: the capsule was just checked valid with a NULL name.
+    let inter =
+        unsafe { ffi::PyCapsule_GetPointer(obj.as_ptr(), ptr::null()) }.cast::<PyArrayInterface>();
+    // SAFETY: a valid `__array_struct__` capsule points to a PyArrayInterface; `two` is
+    // its first field, checked before anything else is read.
+    (!inter.is_null() && unsafe { (*inter).two } == 2).then_some(inter.cast_const())
+}
+
+/// Reads the shape and strides of an array interface.
+///
+/// # Safety
+///
+/// `inter` must point to a valid PyArrayInterface that outlives the call.
+pub unsafe fn interface_dims(
+    inter: *const PyArrayInterface,
+) -> PyResult<(Vec<isize>, Option<Vec<isize>>)> {
+    // SAFETY: the caller guarantees `inter` is valid.
+    let inter = unsafe { &*inter };
+    let nd = usize::try_from(inter.nd).map_err(|_| {
+        PyValueError::new_err(format!("array interface has a negative nd ({})", inter.nd))
+    })?;
+    if nd == 0 {
+        return Ok((Vec::new(), None));
+    }
+    if inter.shape.is_null() {
+        return Err(PyValueError::new_err("array interface has no shape"));
+    }
+    // SAFETY: a valid interface with nd > 0 has `nd` shape entries, and `nd` strides when
+    // strides is not NULL.
+    let shape = unsafe { std::slice::from_raw_parts(inter.shape, nd) }.to_vec();
+    let strides = (!inter.strides.is_null())
+        // SAFETY: as above.
+        .then(|| unsafe { std::slice::from_raw_parts(inter.strides, nd) }.to_vec());
+    Ok((shape, strides))
+}
+
+/// A view of the memory an `__array_struct__` capsule describes.
+///
+/// # Safety
+///
+/// `inter` must be the interface inside `capsule` (see [`capsule_interface`]).
+unsafe fn view_from_interface(
+    parent: &Bound<'_, PyAny>,
+    capsule: Bound<'_, PyAny>,
+    inter: *const PyArrayInterface,
+) -> PyResult<View> {
+    // SAFETY: the caller guarantees `inter` lives as long as `capsule`, held here.
+    let (shape, strides) = unsafe { interface_dims(inter) }?;
+    // SAFETY: as above.
+    let inter = unsafe { &*inter };
+    let format = arraystruct_to_format(
+        inter.typekind as u8,
+        inter.itemsize,
+        inter.flags & pai::NOTSWAPPED != 0,
+    )?;
+    let layout = Layout::new(shape, strides, inter.itemsize as isize)?;
+    let readonly = inter.flags & pai::WRITEABLE == 0;
+    let keep = Keep {
+        objects: vec![parent.clone().unbind(), capsule.unbind()],
+        buffer: None,
+    };
+    View::new(inter.data as usize, layout, format, readonly, keep)
+}

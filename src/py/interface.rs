@@ -1,0 +1,172 @@
+//! The array interfaces a proxy exports: `__array_interface__` (a dict) and
+//! `__array_struct__` (a capsule holding a `PyArrayInterface`), and
+//! `get_array_interface`, which reads a capsule back into a dict.
+
+use super::acquire::{capsule_interface, interface_dims, View};
+use super::ffi::{pai, PyArrayInterface};
+use crate::core::format::{is_swapped, typekind_of, typestr_of, NATIVE_ORDER, SWAPPED_ORDER};
+use crate::core::layout::c_strides;
+use pyo3::exceptions::{PyAttributeError, PyValueError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+use std::ffi::{c_char, c_int, c_void};
+use std::ptr;
+
+/// The `__array_interface__` dict of a view.
+pub fn interface_dict<'py>(py: Python<'py>, view: &View) -> PyResult<Bound<'py, PyDict>> {
+    let format = Some(view.format.as_bytes());
+    let d = PyDict::new(py);
+    d.set_item("version", 3)?;
+    d.set_item("typestr", typestr_of(format, view.layout.itemsize()))?;
+    d.set_item("shape", PyTuple::new(py, view.layout.shape())?)?;
+    d.set_item("strides", PyTuple::new(py, view.layout.strides())?)?;
+    d.set_item("data", (view.addr, view.readonly))?;
+    Ok(d)
+}
+
+/// The `PAI_*` flags of a view.
+fn interface_flags(view: &View) -> c_int {
+    let mut flags = pai::ALIGNED;
+    if !view.readonly {
+        flags |= pai::WRITEABLE;
+    }
+    if !is_swapped(Some(view.format.as_bytes())) {
+        flags |= pai::NOTSWAPPED;
+    }
+    if view.layout.is_c_contiguous() {
+        flags |= pai::CONTIGUOUS;
+    }
+    if view.layout.is_f_contiguous() {
+        flags |= pai::FORTRAN;
+    }
+    flags
+}
+
+/// A capsule's contents: the interface first (so the capsule pointer is a pointer to
+/// it), then the storage it points into and the object keeping the memory alive.
+#[repr(C)]
+struct ArrayStruct {
+    inter: PyArrayInterface,
+    dims: Box<[isize]>,
+    owner: Py<PyAny>,
+}
+
+unsafe extern "C" fn destroy_array_struct(capsule: *mut ffi::PyObject) {
+    // SAFETY: this destructor is only installed on capsules made by `array_struct`, whose
+    // unnamed pointer is a leaked Box<ArrayStruct>, reclaimed once, here, when the capsule
+    // dies (with the interpreter attached, so dropping `owner` is fine).
+    unsafe {
+        let p = ffi::PyCapsule_GetPointer(capsule, ptr::null());
+        if !p.is_null() {
+            drop(Box::from_raw(p.cast::<ArrayStruct>()));
+        } else {
+            ffi::PyErr_Clear();
+        }
+    }
+}
+
+/// An unnamed capsule with a version-2 `PyArrayInterface` for `view`, which keeps
+/// `owner` (and so the memory) alive as long as the capsule lives.
+pub fn array_struct<'py>(
+    py: Python<'py>,
+    view: &View,
+    owner: Py<PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let ndim = view.layout.ndim();
+    let mut dims: Box<[isize]> = view
+        .layout
+        .shape()
+        .iter()
+        .chain(view.layout.strides())
+        .copied()
+        .collect();
+    let shape = dims.as_mut_ptr();
+    // SAFETY: `dims` holds 2 * ndim entries, so the strides start at offset ndim (one past
+    // the end when ndim == 0, which is never read).
+    let strides = unsafe { shape.add(ndim) };
+    let boxed = Box::new(ArrayStruct {
+        inter: PyArrayInterface {
+            two: 2,
+            nd: ndim as c_int,
+            typekind: typekind_of(Some(view.format.as_bytes())) as c_char,
+            itemsize: view.layout.itemsize() as c_int,
+            flags: interface_flags(view),
+            shape,
+            strides,
+            data: view.addr as *mut c_void,
+            descr: ptr::null_mut(),
+        },
+        dims,
+        owner,
+    });
+    let raw = Box::into_raw(boxed);
+    // SAFETY: `raw` is a valid, leaked ArrayStruct whose first field is the interface;
+    // the destructor reclaims it. On failure we reclaim it ourselves.
+    unsafe {
+        let capsule = ffi::PyCapsule_New(raw.cast(), ptr::null(), Some(destroy_array_struct));
+        if capsule.is_null() {
+            drop(Box::from_raw(raw));
+            return Err(PyErr::fetch(py));
+        }
+        Ok(Bound::from_owned_ptr(py, capsule))
+    }
+}
+
+/// `get_array_interface(obj)`: the `__array_struct__` of `obj` as an interface dict.
+pub fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let py = obj.py();
+    let capsule = obj.getattr("__array_struct__").map_err(|e| {
+        if e.is_instance_of::<PyAttributeError>(py) {
+            PyValueError::new_err("no C-struct array interface")
+        } else {
+            e
+        }
+    })?;
+    let inter = capsule_interface(&capsule)
+        .ok_or_else(|| PyValueError::new_err("invalid array interface"))?;
+    // SAFETY: `inter` is inside `capsule`, which lives until the end of this function.
+    let (shape, strides) = unsafe { interface_dims(inter) }?;
+    // SAFETY: as above.
+    let inter = unsafe { &*inter };
+    let itemsize = inter.itemsize as isize;
+    let strides = match strides {
+        Some(s) => s,
+        None => c_strides(&shape, itemsize)
+            .ok_or_else(|| PyValueError::new_err("array interface shape overflows"))?,
+    };
+    let order = if inter.itemsize <= 1 {
+        '|'
+    } else if inter.flags & pai::NOTSWAPPED != 0 {
+        char::from(NATIVE_ORDER)
+    } else {
+        char::from(SWAPPED_ORDER)
+    };
+    let d = PyDict::new(py);
+    d.set_item("version", 3)?;
+    d.set_item(
+        "typestr",
+        format!(
+            "{order}{}{}",
+            char::from(inter.typekind as u8),
+            inter.itemsize
+        ),
+    )?;
+    d.set_item("shape", PyTuple::new(py, shape)?)?;
+    d.set_item("strides", PyTuple::new(py, strides)?)?;
+    d.set_item(
+        "data",
+        (inter.data as usize, inter.flags & pai::WRITEABLE == 0),
+    )?;
+    if inter.flags & pai::ARR_HAS_DESCR != 0 {
+        if inter.descr.is_null() {
+            return Err(PyValueError::new_err(
+                "Array struct has descr flag set but no descriptor",
+            ));
+        }
+        // SAFETY: a non-NULL descr is a valid object borrowed from the capsule's owner.
+        let descr = unsafe { Bound::from_borrowed_ptr(py, inter.descr) };
+        d.set_item("descr", descr)?;
+    }
+    Ok(d)
+}

@@ -1,0 +1,356 @@
+//! The `BufferProxy` class: thin Python methods over [`acquire`](super::acquire),
+//! [`export`](super::export), [`interface`](super::interface) and the core.
+
+use super::acquire::{acquire_exporter, parse_mapping, Keep, View};
+use super::export::{self, ItemFormat, Memory};
+use super::interface;
+use crate::core::copy::gather;
+use crate::core::request::{flags, negotiate, Grant};
+use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::{PyTraverseError, PyVisit};
+use std::ffi::c_int;
+use std::sync::{Arc, OnceLock};
+
+/// A dict description, read once: its memory and its callbacks.
+struct Description {
+    view: View,
+    parent: Py<PyAny>,
+    before: Option<Py<PyAny>>,
+    after: Option<Py<PyAny>>,
+}
+
+impl Description {
+    fn parse(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Self> {
+        let py = dict.py();
+        let view = parse_mapping(dict, writable, Keep::default())?;
+        let get = |key| dict.get_item(key).map(|v| v.map(Bound::unbind));
+        Ok(Description {
+            view,
+            parent: get("parent")?.unwrap_or_else(|| py.None()),
+            before: get("before")?,
+            after: get("after")?,
+        })
+    }
+}
+
+/// Calls the description's `after(parent)` when dropped; errors go to `sys.unraisablehook`.
+struct AfterCall(Arc<Description>);
+
+impl Drop for AfterCall {
+    fn drop(&mut self) {
+        let Some(after) = &self.0.after else { return };
+        Python::attach(|py| {
+            if let Err(err) = after.call1(py, (self.0.parent.clone_ref(py),)) {
+                err.write_unraisable(py, Some(after.bind(py)));
+            }
+        });
+    }
+}
+
+/// One acquisition of the parent's memory, released when dropped.
+enum Acquired {
+    /// A dict description, bracketed by `before` (done) and `after` (on drop).
+    Described(AfterCall),
+    /// An exporter's memory, holding its export open.
+    Exported(View),
+}
+
+impl Acquired {
+    fn view(&self) -> &View {
+        match self {
+            Acquired::Described(call) => &call.0.view,
+            Acquired::Exported(view) => view,
+        }
+    }
+}
+
+/// Exports a parent's buffer through array protocols.
+///
+/// ``BufferProxy(parent)`` wraps either an object that exports its memory (through the
+/// buffer protocol, ``__array_struct__`` or ``__array_interface__``) or a ``dict``
+/// describing memory with the keys ``shape``, ``typestr``, ``data`` and optionally
+/// ``strides``, ``parent``, ``before``, ``after`` (and, beyond pygame, ``offset``).
+/// Nothing is read until first use.
+#[pyclass(module = "bufferproxy", name = "BufferProxy", subclass, dict, weakref)]
+pub struct BufferProxy {
+    source: Option<Py<PyAny>>,
+    description: OnceLock<Arc<Description>>,
+    held: OnceLock<Acquired>,
+}
+
+impl BufferProxy {
+    fn source<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyAny>> {
+        match &self.source {
+            Some(s) => Ok(s.bind(py)),
+            None => Err(PyValueError::new_err(
+                "the BufferProxy was cleared by the garbage collector",
+            )),
+        }
+    }
+
+    /// The parsed description of a dict source (parsed at first use), or None for exporters.
+    fn description(&self, py: Python<'_>, writable: bool) -> PyResult<Option<Arc<Description>>> {
+        if let Some(d) = self.description.get() {
+            return Ok(Some(d.clone()));
+        }
+        let source = self.source(py)?;
+        let Ok(dict) = source.cast::<PyDict>() else {
+            return Ok(None);
+        };
+        let parsed = Arc::new(Description::parse(dict, writable)?);
+        // Another thread may have won a race; either parse is equally good.
+        let _ = self.description.set(parsed);
+        Ok(self.description.get().cloned())
+    }
+
+    /// Acquires the memory for a request: validates, negotiates `flags`, then (for a dict)
+    /// calls `before(parent)`. Dropping the result releases it (calling `after`).
+    fn acquire(&self, py: Python<'_>, flags: c_int) -> PyResult<(Acquired, Grant)> {
+        if let Some(desc) = self.description(py, flags & flags::WRITABLE != 0)? {
+            let grant = negotiate(&desc.view.layout, desc.view.readonly, flags)?;
+            if let Some(before) = &desc.before {
+                before.call1(py, (desc.parent.clone_ref(py),))?;
+            }
+            return Ok((Acquired::Described(AfterCall(desc)), grant));
+        }
+        let view = acquire_exporter(self.source(py)?)?;
+        let grant = negotiate(&view.layout, view.readonly, flags)?;
+        Ok((Acquired::Exported(view), grant))
+    }
+
+    /// The view held from first use until the proxy dies.
+    fn held(&self, py: Python<'_>) -> PyResult<&View> {
+        if self.held.get().is_none() {
+            let (acquired, _) = self.acquire(py, flags::RECORDS_RO)?;
+            // If a callback re-entered and got there first, ours is released here.
+            let _ = self.held.set(acquired);
+        }
+        match self.held.get() {
+            Some(acquired) => Ok(acquired.view()),
+            None => Err(PyValueError::new_err("the BufferProxy's view was released")),
+        }
+    }
+}
+
+/// The bytes of `write`'s `buffer` argument.
+enum Source<'py> {
+    Bytes(Bound<'py, PyBytes>),
+    Text(Bound<'py, PyString>),
+    Buffer(super::acquire::BufferGuard),
+}
+
+impl Source<'_> {
+    fn from_arg<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Source<'py>> {
+        if let Ok(b) = obj.cast::<PyBytes>() {
+            return Ok(Source::Bytes(b.clone()));
+        }
+        if let Ok(s) = obj.cast::<PyString>() {
+            return Ok(Source::Text(s.clone()));
+        }
+        super::acquire::BufferGuard::get(obj, flags::SIMPLE)
+            .map(Source::Buffer)
+            .map_err(|cause| {
+                let err = PyTypeError::new_err(format!(
+                    "'buffer' must be bytes, str or a C-contiguous bytes-like object, not {}",
+                    obj.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ));
+                err.set_cause(obj.py(), Some(cause));
+                err
+            })
+    }
+
+    fn bytes(&self) -> PyResult<&[u8]> {
+        Ok(match self {
+            Source::Bytes(b) => b.as_bytes(),
+            Source::Text(s) => s.to_str()?.as_bytes(),
+            Source::Buffer(g) => g.as_bytes(),
+        })
+    }
+}
+
+#[pymethods]
+impl BufferProxy {
+    #[new]
+    #[pyo3(signature = (parent, /))]
+    fn new(parent: Bound<'_, PyAny>) -> Self {
+        BufferProxy {
+            source: Some(parent.unbind()),
+            description: OnceLock::new(),
+            held: OnceLock::new(),
+        }
+    }
+
+    /// The wrapped exporting object: the description's ``parent`` (None if absent), or
+    /// the object passed to ``BufferProxy``.
+    #[getter]
+    fn parent(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.held(py)?;
+        match self.description.get() {
+            Some(desc) => Ok(desc.parent.clone_ref(py)),
+            None => Ok(self.source(py)?.clone().unbind()),
+        }
+    }
+
+    /// The size, in bytes, of the exported buffer (gaps of strided layouts excluded).
+    #[getter]
+    fn length(&self, py: Python<'_>) -> PyResult<isize> {
+        Ok(self.held(py)?.layout.len())
+    }
+
+    /// A copy of the exported buffer as bytes: items in C (row-major) order, gaps removed.
+    #[getter]
+    fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let view = self.held(py)?;
+        let len = view.layout.len().unsigned_abs();
+        // SAFETY: the view's memory is readable over its extent: it is held open (exports,
+        // buffer objects) or promised by the description's author (raw addresses).
+        let (mem, origin) = unsafe { view.span() };
+        PyBytes::new_with(py, len, |out| Ok(gather(mem, origin, &view.layout, out)?))
+    }
+
+    /// Version 3 array interface, Python level: a new dict with the keys ``version``,
+    /// ``typestr``, ``shape``, ``strides`` and ``data``.
+    #[getter]
+    fn __array_interface__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        interface::interface_dict(py, self.held(py)?)
+    }
+
+    /// Version 3 array interface, C level: a capsule holding a ``PyArrayInterface`` that
+    /// keeps this proxy (and so the memory) alive while the capsule lives.
+    #[getter]
+    fn __array_struct__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.borrow();
+        interface::array_struct(py, this.held(py)?, slf.clone().into_any().unbind())
+    }
+
+    /// Writes ``buffer`` (bytes, str as UTF-8, or a C-contiguous bytes-like object) into
+    /// the parent's memory, starting ``offset`` bytes after its start.
+    #[pyo3(signature = (buffer, offset = None))]
+    fn write(
+        &self,
+        py: Python<'_>,
+        buffer: &Bound<'_, PyAny>,
+        offset: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let source = Source::from_arg(buffer)?;
+        let offset: isize = offset.map_or(Ok(0), |o| o.extract())?;
+        let data = source.bytes()?;
+        let (acquired, _) = self.acquire(py, flags::RECORDS)?;
+        let view = acquired.view();
+        if !view.layout.is_contiguous() {
+            return Err(PyValueError::new_err(
+                "the BufferProxy bytes are not contiguous",
+            ));
+        }
+        let len = view.layout.len();
+        if data.len() > len.unsigned_abs() {
+            return Err(PyValueError::new_err(format!(
+                "'buffer' object length {} is larger than the buffer's {len} bytes",
+                data.len()
+            )));
+        }
+        if offset < 0 || offset >= len || offset.unsigned_abs() + data.len() > len.unsigned_abs() {
+            return Err(PyIndexError::new_err(format!(
+                "'offset' {offset} is out of range for {} bytes into a {len}-byte buffer",
+                data.len()
+            )));
+        }
+        // SAFETY: the layout is contiguous, so its `len` bytes form one block starting at
+        // the first item (strides of contiguous layouts are positive wherever the dimension
+        // has more than one item); `offset + data.len() <= len` was checked. The view is
+        // writable (RECORDS was negotiated) and held until `acquired` drops. `copy` (memmove)
+        // allows the source to overlap the destination.
+        unsafe {
+            std::ptr::copy(
+                data.as_ptr(),
+                (view.addr as *mut u8).add(offset.unsigned_abs()),
+                data.len(),
+            );
+        }
+        drop(acquired);
+        Ok(())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<BufferProxy({})>", self.held(py)?.layout.len()))
+    }
+
+    /// Buffer protocol export: each export is validated against the request flags and
+    /// bracketed by its own ``before``/``after`` calls.
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let (acquired, grant) = slf.borrow().acquire(py, flags)?;
+        let v = acquired.view();
+        let memory = Memory {
+            addr: v.addr,
+            layout: &v.layout,
+            readonly: v.readonly,
+        };
+        let format = ItemFormat::Inline(v.format);
+        // The layout is copied out of `acquired` before it moves into the view's keep;
+        // the memory it describes stays valid while `acquired` lives, i.e. until release.
+        let layout = v.layout.clone();
+        let memory = Memory {
+            layout: &layout,
+            ..memory
+        };
+        // SAFETY: `view` comes from the interpreter's getbuffer call; the memory stays valid
+        // until release because `acquired` (holding the parent's export or the description
+        // and its `after` call) is kept in the view and dropped by `__releasebuffer__`.
+        unsafe {
+            export::fill(
+                view,
+                slf.into_any(),
+                memory,
+                format,
+                grant,
+                Some(Box::new(acquired)),
+            )
+        };
+        Ok(())
+    }
+
+    unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {
+        // SAFETY: `view` was filled by `__getbuffer__` above and is released once.
+        unsafe { export::release(view) }
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(source) = &self.source {
+            visit.call(source)?;
+        }
+        let mut views: Vec<&View> = Vec::new();
+        if let Some(desc) = self.description.get() {
+            visit.call(&desc.parent)?;
+            visit.call(&desc.before)?;
+            visit.call(&desc.after)?;
+            views.push(&desc.view);
+        }
+        if let Some(Acquired::Exported(view)) = self.held.get() {
+            views.push(view);
+        }
+        for view in views {
+            for obj in view.keep.referents() {
+                visit.call(obj)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.held.take();
+        self.description.take();
+        self.source = None;
+    }
+}
