@@ -151,13 +151,21 @@ pub fn checked_len(shape: &[isize], itemsize: isize) -> Option<isize> {
 }
 
 /// C-order strides for `shape`, or `None` on overflow.
+///
+/// A zero dimension makes the outer strides 0, as pygame computes them. An empty array
+/// touches no memory, so its strides cannot overflow anything: there the products wrap
+/// (as in pygame's C arithmetic) instead of failing.
 pub fn c_strides(shape: &[isize], itemsize: isize) -> Option<Vec<isize>> {
+    let empty = shape.contains(&0);
     let mut strides = vec![0; shape.len()];
     let mut step = itemsize;
     for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
         *stride = step;
-        // A zero dimension makes the outer strides 0 as well, like numpy and pygame.
-        step = step.checked_mul(dim)?;
+        step = if empty {
+            step.wrapping_mul(dim)
+        } else {
+            step.checked_mul(dim)?
+        };
     }
     Some(strides)
 }
