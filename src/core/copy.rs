@@ -17,12 +17,8 @@ pub fn check_span(
     linear_len: usize,
 ) -> Result<(), Error> {
     let extent = layout.extent();
-    let lo = isize::try_from(origin)
-        .ok()
-        .and_then(|o| o.checked_add(extent.lo));
-    let hi = isize::try_from(origin)
-        .ok()
-        .and_then(|o| o.checked_add(extent.hi));
+    let lo = isize::try_from(origin).ok().and_then(|o| o.checked_add(extent.lo));
+    let hi = isize::try_from(origin).ok().and_then(|o| o.checked_add(extent.hi));
     match (lo, hi) {
         (Some(lo), Some(hi)) if lo >= 0 && hi.unsigned_abs() <= mem_len => {}
         _ => {
@@ -34,10 +30,7 @@ pub fn check_span(
         }
     }
     if linear_len != layout.len().unsigned_abs() {
-        return Err(value_error!(
-            "expected {} bytes of item data, got {linear_len}",
-            layout.len()
-        ));
+        return Err(value_error!("expected {} bytes of item data, got {linear_len}", layout.len()));
     }
     Ok(())
 }
@@ -110,9 +103,7 @@ pub fn gather(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Res
         out.copy_from_slice(&mem[origin..origin + n]);
         return Ok(());
     }
-    transfer(layout, origin, |m, l, n| {
-        out[l..l + n].copy_from_slice(&mem[m..m + n])
-    });
+    transfer(layout, origin, |m, l, n| out[l..l + n].copy_from_slice(&mem[m..m + n]));
     Ok(())
 }
 
@@ -126,9 +117,7 @@ pub fn scatter(data: &[u8], mem: &mut [u8], origin: usize, layout: &Layout) -> R
         mem[origin..origin + data.len()].copy_from_slice(data);
         return Ok(());
     }
-    transfer(layout, origin, |m, l, n| {
-        mem[m..m + n].copy_from_slice(&data[l..l + n])
-    });
+    transfer(layout, origin, |m, l, n| mem[m..m + n].copy_from_slice(&data[l..l + n]));
     Ok(())
 }
 

@@ -16,17 +16,9 @@ use super::Error;
 use std::fmt;
 
 /// The byte order character of this machine in a typestr.
-pub const NATIVE_ORDER: u8 = if cfg!(target_endian = "little") {
-    b'<'
-} else {
-    b'>'
-};
+pub const NATIVE_ORDER: u8 = if cfg!(target_endian = "little") { b'<' } else { b'>' };
 /// The byte order character of the other machines in a typestr.
-pub const SWAPPED_ORDER: u8 = if cfg!(target_endian = "little") {
-    b'>'
-} else {
-    b'<'
-};
+pub const SWAPPED_ORDER: u8 = if cfg!(target_endian = "little") { b'>' } else { b'<' };
 
 /// Type kind letters of the array interface.
 pub mod kind {
@@ -52,10 +44,7 @@ impl Format {
         debug_assert!(s.len() < 4 && !s.contains(&0));
         let mut bytes = [0u8; 4];
         bytes[..s.len()].copy_from_slice(s);
-        Format {
-            bytes,
-            len: s.len() as u8,
-        }
+        Format { bytes, len: s.len() as u8 }
     }
 
     /// A format of at most three characters with no NUL, stored inline.
@@ -161,12 +150,7 @@ pub fn arraystruct_to_format(
                 typekind.escape_ascii()
             ))
         }
-        _ => {
-            return Err(value_error!(
-                "unsupported type kind '{}'",
-                typekind.escape_ascii()
-            ))
-        }
+        _ => return Err(value_error!("unsupported type kind '{}'", typekind.escape_ascii())),
     };
     Ok(Format::new(&[prefix, c]))
 }
@@ -184,10 +168,7 @@ fn split_prefix(format: &[u8]) -> (Option<u8>, &[u8]) {
 fn type_char(format: Option<&[u8]>) -> u8 {
     let Some(format) = format else { return b'B' };
     let (_, rest) = split_prefix(format);
-    let start = rest
-        .iter()
-        .position(|c| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
+    let start = rest.iter().position(|c| !c.is_ascii_digit()).unwrap_or(rest.len());
     rest.get(start).copied().unwrap_or(0)
 }
 
@@ -266,9 +247,7 @@ pub fn check_exporter_format(format: Option<&[u8]>, itemsize: isize) -> Result<(
         return if itemsize == 1 {
             Ok(())
         } else {
-            Err(value_error!(
-                "exporter gave no format for {itemsize}-byte items"
-            ))
+            Err(value_error!("exporter gave no format for {itemsize}-byte items"))
         };
     };
     let shown = format.escape_ascii();
@@ -282,25 +261,17 @@ pub fn check_exporter_format(format: Option<&[u8]>, itemsize: isize) -> Result<(
     match rest.split_first() {
         Some((c, tail)) if b"bBhHiIlLqQfdx".contains(c) => {
             if !tail.is_empty() {
-                return Err(value_error!(
-                    "arrays of records are unsupported (format '{shown}')"
-                ));
+                return Err(value_error!("arrays of records are unsupported (format '{shown}')"));
             }
         }
-        _ => {
-            return Err(value_error!(
-                "unsupported array element type (format '{shown}')"
-            ))
-        }
+        _ => return Err(value_error!("unsupported array element type (format '{shown}')")),
     }
     match format_itemsize(format) {
         Some(size) if size == itemsize => Ok(()),
         Some(size) => Err(value_error!(
             "format '{shown}' describes {size}-byte items but the exporter says {itemsize}"
         )),
-        None => Err(value_error!(
-            "unsupported array element type (format '{shown}')"
-        )),
+        None => Err(value_error!("unsupported array element type (format '{shown}')")),
     }
 }
 
@@ -334,11 +305,7 @@ mod tests {
     fn bad_typestrs_name_themselves() {
         for ts in ["=u1", "<f2", "<x1", "<u0", "<uu", "!i2", "|b1", "<c1"] {
             let e = typestr_to_format(ts.as_bytes()).unwrap_err();
-            assert_eq!(
-                e,
-                Error::Value(format!("unsupported typestr '{ts}'")),
-                "{ts}"
-            );
+            assert_eq!(e, Error::Value(format!("unsupported typestr '{ts}'")), "{ts}");
         }
         assert!(matches!(typestr_to_format(b"<u"), Err(Error::Value(_))));
     }
@@ -378,18 +345,11 @@ mod tests {
             ("=1h", 2),
             ("@Q", 8),
         ] {
-            assert_eq!(
-                check_exporter_format(Some(f.as_bytes()), size),
-                Ok(()),
-                "{f}"
-            );
+            assert_eq!(check_exporter_format(Some(f.as_bytes()), size), Ok(()), "{f}");
         }
         for f in ["?", "", "e", "s", "2h", "10x", "T{h}", "<<h", "c"] {
             let e = check_exporter_format(Some(f.as_bytes()), 1).unwrap_err();
-            assert!(
-                e.message().starts_with("unsupported array element type"),
-                "{f}: {e}"
-            );
+            assert!(e.message().starts_with("unsupported array element type"), "{f}: {e}");
         }
         for f in ["hh", "=hh", "1hx", "3xx"] {
             let e = check_exporter_format(Some(f.as_bytes()), 2).unwrap_err();
@@ -415,10 +375,7 @@ mod tests {
     #[test]
     fn arraystruct_formats() {
         assert_eq!(arraystruct_to_format(b'i', 1, true).unwrap().as_str(), "=b");
-        assert_eq!(
-            arraystruct_to_format(b'u', 4, false).unwrap().as_str(),
-            ">I"
-        );
+        assert_eq!(arraystruct_to_format(b'u', 4, false).unwrap().as_str(), ">I");
         assert_eq!(arraystruct_to_format(b'f', 8, true).unwrap().as_str(), "=d");
         assert_eq!(arraystruct_to_format(b'V', 3, true).unwrap().as_str(), "3x");
         assert!(arraystruct_to_format(b'b', 1, true).is_err());

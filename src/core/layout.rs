@@ -60,9 +60,7 @@ impl Layout {
             .ok_or_else(|| value_error!("'shape' {shape:?} with item size {itemsize} gives a length beyond the address space"))?;
         let strides = match strides {
             Some(s) if s.len() != shape.len() => {
-                return Err(value_error!(
-                    "'shape' and 'strides' are not the same length"
-                ));
+                return Err(value_error!("'shape' and 'strides' are not the same length"));
             }
             Some(s) => s,
             None => c_strides(&shape, itemsize).ok_or_else(|| {
@@ -72,13 +70,7 @@ impl Layout {
         let extent = checked_extent(&shape, &strides, itemsize).ok_or_else(|| {
             value_error!("'strides' {strides:?} with 'shape' {shape:?} span more bytes than the address space")
         })?;
-        Ok(Layout {
-            shape,
-            strides,
-            itemsize,
-            len,
-            extent,
-        })
+        Ok(Layout { shape, strides, itemsize, len, extent })
     }
 
     /// A one-dimensional run of `len` bytes.
@@ -145,9 +137,7 @@ pub fn checked_len(shape: &[isize], itemsize: isize) -> Option<isize> {
     if shape.contains(&0) {
         return Some(0);
     }
-    shape
-        .iter()
-        .try_fold(itemsize, |acc, &d| acc.checked_mul(d))
+    shape.iter().try_fold(itemsize, |acc, &d| acc.checked_mul(d))
 }
 
 /// C-order strides for `shape`, or `None` on overflow.
@@ -161,11 +151,7 @@ pub fn c_strides(shape: &[isize], itemsize: isize) -> Option<Vec<isize>> {
     let mut step = itemsize;
     for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
         *stride = step;
-        step = if empty {
-            step.wrapping_mul(dim)
-        } else {
-            step.checked_mul(dim)?
-        };
+        step = if empty { step.wrapping_mul(dim) } else { step.checked_mul(dim)? };
     }
     Some(strides)
 }
@@ -228,20 +214,14 @@ mod tests {
     #[test]
     fn negative_dimension_is_rejected() {
         let e = Layout::new(vec![2, -1], None, 1).unwrap_err();
-        assert!(
-            matches!(e, Error::Value(ref m) if m.contains("'shape'")),
-            "{e:?}"
-        );
+        assert!(matches!(e, Error::Value(ref m) if m.contains("'shape'")), "{e:?}");
     }
 
     #[test]
     fn overflowing_length_is_rejected_not_wrapped() {
         // pygame computes 2**32 * 2**32 = 0 here.
         let e = Layout::new(vec![1 << 32, 1 << 32], None, 1).unwrap_err();
-        assert!(
-            matches!(e, Error::Value(ref m) if m.contains("'shape'")),
-            "{e:?}"
-        );
+        assert!(matches!(e, Error::Value(ref m) if m.contains("'shape'")), "{e:?}");
     }
 
     #[test]
@@ -253,26 +233,16 @@ mod tests {
     #[test]
     fn overflowing_extent_is_rejected() {
         let e = Layout::new(vec![2, 2], Some(vec![isize::MAX, 1]), 1).unwrap_err();
-        assert!(
-            matches!(e, Error::Value(ref m) if m.contains("'strides'")),
-            "{e:?}"
-        );
-        let e = Layout::new(
-            vec![2, 2],
-            Some(vec![isize::MIN / 2 - 1, isize::MAX / 2]),
-            1,
-        )
-        .unwrap_err();
+        assert!(matches!(e, Error::Value(ref m) if m.contains("'strides'")), "{e:?}");
+        let e =
+            Layout::new(vec![2, 2], Some(vec![isize::MIN / 2 - 1, isize::MAX / 2]), 1).unwrap_err();
         assert!(matches!(e, Error::Value(_)), "{e:?}");
     }
 
     #[test]
     fn strides_length_must_match() {
         let e = Layout::new(vec![2, 2], Some(vec![1]), 1).unwrap_err();
-        assert_eq!(
-            e,
-            Error::Value("'shape' and 'strides' are not the same length".into())
-        );
+        assert_eq!(e, Error::Value("'shape' and 'strides' are not the same length".into()));
     }
 
     #[test]

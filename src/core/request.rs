@@ -84,11 +84,7 @@ pub fn negotiate(layout: &Layout, readonly: bool, request: i32) -> Result<Grant,
                 .into(),
         ));
     }
-    Ok(Grant {
-        format,
-        shape,
-        strides,
-    })
+    Ok(Grant { format, shape, strides })
 }
 
 #[cfg(test)]
@@ -97,9 +93,7 @@ mod tests {
     use super::*;
 
     fn grant(layout: &Layout, readonly: bool, request: i32) -> Option<(bool, bool, bool)> {
-        negotiate(layout, readonly, request)
-            .ok()
-            .map(|g| (g.format, g.shape, g.strides))
+        negotiate(layout, readonly, request).ok().map(|g| (g.format, g.shape, g.strides))
     }
 
     #[test]

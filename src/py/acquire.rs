@@ -19,14 +19,17 @@ use std::mem::MaybeUninit;
 use std::ptr;
 
 /// A buffer obtained with `PyObject_GetBuffer`, released when dropped.
+///
+/// While the buffer is held, the view's reference to its exporting object lives in
+/// `owner` (so the garbage collector sees exactly the references held); it goes back
+/// into the view for `PyBuffer_Release`.
 pub struct BufferGuard {
     view: Box<ffi::Py_buffer>,
-    owner: Py<PyAny>,
+    owner: Option<Py<PyAny>>,
 }
 
 // SAFETY: the Py_buffer's pointers are only read, and it is released with the
-// interpreter attached (see Drop); the object it came from is reference-counted
-// through `owner`.
+// interpreter attached (see Drop); its object reference is held through `owner`.
 unsafe impl Send for BufferGuard {}
 // SAFETY: as above; shared access only reads plain fields.
 unsafe impl Sync for BufferGuard {}
@@ -34,24 +37,25 @@ unsafe impl Sync for BufferGuard {}
 impl BufferGuard {
     /// Requests a buffer from `obj` with `PyBUF_*` flags.
     pub fn get(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<Self> {
+        let py = obj.py();
         let mut view = Box::new(MaybeUninit::<ffi::Py_buffer>::zeroed());
         // SAFETY: `obj` is a live object and `view` points to writable memory the size
         // of a Py_buffer; on success CPython fills it completely.
         let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), view.as_mut_ptr(), flags) };
         if rc != 0 {
-            return Err(PyErr::fetch(obj.py()));
+            return Err(PyErr::fetch(py));
         }
         // SAFETY: PyObject_GetBuffer succeeded, so the Py_buffer is initialised.
-        let view = unsafe { view.assume_init() };
-        Ok(BufferGuard {
-            view,
-            owner: obj.clone().unbind(),
-        })
+        let mut view = unsafe { view.assume_init() };
+        let obj = std::mem::replace(&mut view.obj, ptr::null_mut());
+        // SAFETY: `obj` is the view's strong reference (or NULL); ownership moves here.
+        let owner = unsafe { Bound::from_owned_ptr_or_opt(py, obj) }.map(Bound::unbind);
+        Ok(BufferGuard { view, owner })
     }
 
-    /// The object the buffer came from.
-    pub fn owner(&self) -> &Py<PyAny> {
-        &self.owner
+    /// The object holding the export (the view's `obj`), if any.
+    pub fn owner(&self) -> Option<&Py<PyAny>> {
+        self.owner.as_ref()
     }
 
     /// The buffer's start address.
@@ -60,7 +64,7 @@ impl BufferGuard {
     }
 
     /// The buffer's length in bytes.
-    pub fn len(&self) -> usize {
+    pub fn byte_len(&self) -> usize {
         self.view.len.unsigned_abs()
     }
 
@@ -76,16 +80,14 @@ impl BufferGuard {
         }
         // SAFETY: a contiguous export covers `len` bytes from `buf`, valid until release,
         // and the guard is not released while this borrow lives.
-        unsafe { std::slice::from_raw_parts(self.view.buf.cast::<u8>(), self.len()) }
+        unsafe { std::slice::from_raw_parts(self.view.buf.cast::<u8>(), self.byte_len()) }
     }
 
     /// The format, shape and strides of a `PyBUF_RECORDS_RO` export, validated.
     fn layout(&self) -> PyResult<(Layout, Format)> {
         let v = &*self.view;
         if !v.suboffsets.is_null() {
-            return Err(PyValueError::new_err(
-                "exporters that need suboffsets are not supported",
-            ));
+            return Err(PyValueError::new_err("exporters that need suboffsets are not supported"));
         }
         let format = if v.format.is_null() {
             None
@@ -122,8 +124,9 @@ impl BufferGuard {
 impl Drop for BufferGuard {
     fn drop(&mut self) {
         Python::attach(|_| {
-            // SAFETY: the view was filled by a successful PyObject_GetBuffer and is
-            // released exactly once, here, with the interpreter attached.
+            self.view.obj = self.owner.take().map_or(ptr::null_mut(), Py::into_ptr);
+            // SAFETY: the view was filled by a successful PyObject_GetBuffer, has its object
+            // reference back, and is released exactly once, here, with the interpreter attached.
             unsafe { ffi::PyBuffer_Release(&mut *self.view) }
         });
     }
@@ -141,9 +144,7 @@ pub struct Keep {
 impl Keep {
     /// Every Python object referenced, for the garbage collector.
     pub fn referents(&self) -> impl Iterator<Item = &Py<PyAny>> {
-        self.objects
-            .iter()
-            .chain(self.buffer.as_ref().map(BufferGuard::owner))
+        self.objects.iter().chain(self.buffer.as_ref().and_then(BufferGuard::owner))
     }
 }
 
@@ -182,13 +183,7 @@ impl View {
                 )));
             }
         }
-        Ok(View {
-            addr,
-            layout,
-            format,
-            readonly,
-            keep,
-        })
+        Ok(View { addr, layout, format, readonly, keep })
     }
 
     /// The bytes the layout spans, gaps included, and the index of the first item in them.
@@ -219,10 +214,7 @@ fn item<'py>(dict: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<Bound<'py,
 /// A tuple whose items are all `int` (bool and int subclasses included), like pygame's check.
 fn int_tuple<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Option<&'a Bound<'py, PyTuple>> {
     let tuple = obj.cast::<PyTuple>().ok()?;
-    tuple
-        .iter()
-        .all(|i| i.is_instance_of::<PyInt>())
-        .then_some(tuple)
+    tuple.iter().all(|i| i.is_instance_of::<PyInt>()).then_some(tuple)
 }
 
 fn isize_items(tuple: &Bound<'_, PyTuple>) -> PyResult<Vec<isize>> {
@@ -231,10 +223,7 @@ fn isize_items(tuple: &Bound<'_, PyTuple>) -> PyResult<Vec<isize>> {
 
 /// Where a description's `data` points.
 enum Data<'py> {
-    Address {
-        addr: Bound<'py, PyAny>,
-        readonly: Bound<'py, PyAny>,
-    },
+    Address { addr: Bound<'py, PyAny>, readonly: Bound<'py, PyAny> },
     Object(BufferGuard),
 }
 
@@ -248,9 +237,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool, mut keep: Keep) -
     let shape = int_tuple(&shape)
         .ok_or_else(|| PyValueError::new_err("expected a tuple of ints for 'shape'"))?;
     if shape.is_empty() {
-        return Err(PyValueError::new_err(
-            "expected 'shape' to be at least one-dimensional",
-        ));
+        return Err(PyValueError::new_err("expected 'shape' to be at least one-dimensional"));
     }
 
     let typestr = item(dict, "typestr")?
@@ -270,20 +257,13 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool, mut keep: Keep) -
         .ok_or_else(|| PyValueError::new_err("required 'data' item is missing"))?;
     let data = if let Ok(t) = data.cast::<PyTuple>() {
         if t.len() != 2 {
-            return Err(PyValueError::new_err(
-                "expected a length 2 tuple for 'data'",
-            ));
+            return Err(PyValueError::new_err("expected a length 2 tuple for 'data'"));
         }
         let addr = t.get_item(0)?;
         if !addr.is_instance_of::<PyInt>() {
-            return Err(PyValueError::new_err(
-                "expected an int for item 0 of 'data'",
-            ));
+            return Err(PyValueError::new_err("expected an int for item 0 of 'data'"));
         }
-        Data::Address {
-            addr,
-            readonly: t.get_item(1)?,
-        }
+        Data::Address { addr, readonly: t.get_item(1)? }
     } else {
         Data::Object(data_object(&data)?)
     };
@@ -316,9 +296,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool, mut keep: Keep) -
 
     if let Some(s) = &strides {
         if s.len() != shape.len() {
-            return Err(PyValueError::new_err(
-                "'shape' and 'strides' are not the same length",
-            ));
+            return Err(PyValueError::new_err("'shape' and 'strides' are not the same length"));
         }
     }
 
@@ -358,17 +336,15 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool, mut keep: Keep) -
         Data::Address { .. } => addr,
         Data::Object(guard) => {
             let extent = layout.extent();
-            let inside = (offset as isize)
-                .checked_add(extent.lo)
-                .is_some_and(|lo| lo >= 0)
+            let inside = (offset as isize).checked_add(extent.lo).is_some_and(|lo| lo >= 0)
                 && (offset as isize)
                     .checked_add(extent.hi)
-                    .is_some_and(|hi| hi.unsigned_abs() <= guard.len());
-            if offset > guard.len() || (extent.size() > 0 && !inside) {
+                    .is_some_and(|hi| hi.unsigned_abs() <= guard.byte_len());
+            if offset > guard.byte_len() || (extent.size() > 0 && !inside) {
                 return Err(PyValueError::new_err(format!(
                     "'data' buffer of {} bytes cannot hold the layout: its extent [{}, {}) at 'offset' {offset} \
                      does not fit",
-                    guard.len(),
+                    guard.byte_len(),
                     extent.lo,
                     extent.hi
                 )));
@@ -412,10 +388,7 @@ fn data_object(data: &Bound<'_, PyAny>) -> PyResult<BufferGuard> {
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "object".into())
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
 }
 
 /// Reads an exporting object: the buffer protocol, then `__array_struct__`, then
@@ -427,30 +400,20 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>) -> PyResult<View> {
     if let Ok(guard) = BufferGuard::get(obj, flags::RECORDS_RO) {
         let (layout, format) = guard.layout()?;
         let (addr, readonly) = (guard.addr(), guard.readonly());
-        let keep = Keep {
-            objects: Vec::new(),
-            buffer: Some(guard),
-        };
+        let keep = Keep { objects: Vec::new(), buffer: Some(guard) };
         return View::new(addr, layout, format, readonly, keep);
     }
-    if let Some(result) = match obj.getattr("__array_struct__") {
-        Ok(capsule) => match capsule_interface(&capsule) {
+    if let Ok(capsule) = obj.getattr("__array_struct__") {
+        if let Some(inter) = capsule_interface(&capsule) {
             // SAFETY: `capsule_interface` checked the pointer came from a valid unnamed
             // capsule, which stays alive (and its interface with it) while we hold it.
-            Some(inter) => Some(unsafe { view_from_interface(obj, capsule.clone(), inter) }),
-            None => None,
-        },
-        Err(_) => None,
-    } {
-        return result;
+            return unsafe { view_from_interface(obj, capsule.clone(), inter) };
+        }
     }
     let last_err = match obj.getattr("__array_interface__") {
         Ok(dict) => match dict.cast::<PyDict>() {
             Ok(dict) => {
-                let keep = Keep {
-                    objects: vec![obj.clone().unbind()],
-                    buffer: None,
-                };
+                let keep = Keep { objects: vec![obj.clone().unbind()], buffer: None };
                 return parse_mapping(dict, false, keep);
             }
             Err(_) => PyValueError::new_err(format!(
@@ -460,10 +423,8 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>) -> PyResult<View> {
         },
         Err(e) => e,
     };
-    let err = PyValueError::new_err(format!(
-        "{} object does not export an array buffer",
-        type_name(obj)
-    ));
+    let err =
+        PyValueError::new_err(format!("{} object does not export an array buffer", type_name(obj)));
     err.set_cause(py, Some(last_err));
     Err(err)
 }
@@ -531,9 +492,6 @@ unsafe fn view_from_interface(
     )?;
     let layout = Layout::new(shape, strides, inter.itemsize as isize)?;
     let readonly = inter.flags & pai::WRITEABLE == 0;
-    let keep = Keep {
-        objects: vec![parent.clone().unbind(), capsule.unbind()],
-        buffer: None,
-    };
+    let keep = Keep { objects: vec![parent.clone().unbind(), capsule.unbind()], buffer: None };
     View::new(inter.data as usize, layout, format, readonly, keep)
 }

@@ -99,26 +99,14 @@ pub unsafe fn fill(
     });
     // The boxed slices and the format do not move when the Box is turned into a raw
     // pointer, so pointers taken now stay valid until `release` drops the Box.
-    let shape = if grant.shape {
-        storage.shape.as_mut_ptr()
-    } else {
-        ptr::null_mut()
-    };
-    let strides = if grant.strides {
-        storage.strides.as_mut_ptr()
-    } else {
-        ptr::null_mut()
-    };
-    let format = if grant.format {
-        storage.format.as_ptr().cast_mut()
-    } else {
-        ptr::null_mut()
-    };
-    let ndim = if grant.shape {
-        layout.ndim() as c_int
-    } else {
-        1
-    };
+    // A 0-dimensional export has NULL shape and strides whatever was requested (the
+    // buffer protocol requires it, and memoryview does the same).
+    let dims = layout.ndim() > 0;
+    let shape = if grant.shape && dims { storage.shape.as_mut_ptr() } else { ptr::null_mut() };
+    let strides =
+        if grant.strides && dims { storage.strides.as_mut_ptr() } else { ptr::null_mut() };
+    let format = if grant.format { storage.format.as_ptr().cast_mut() } else { ptr::null_mut() };
+    let ndim = if grant.shape { layout.ndim() as c_int } else { 1 };
     // SAFETY: the caller guarantees `view` is a valid, writable Py_buffer; every pointer
     // stored points into `storage`, which now belongs to the view until `release`.
     unsafe {

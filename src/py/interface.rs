@@ -53,17 +53,20 @@ struct ArrayStruct {
 }
 
 unsafe extern "C" fn destroy_array_struct(capsule: *mut ffi::PyObject) {
-    // SAFETY: this destructor is only installed on capsules made by `array_struct`, whose
-    // unnamed pointer is a leaked Box<ArrayStruct>, reclaimed once, here, when the capsule
-    // dies (with the interpreter attached, so dropping `owner` is fine).
-    unsafe {
-        let p = ffi::PyCapsule_GetPointer(capsule, ptr::null());
-        if !p.is_null() {
-            drop(Box::from_raw(p.cast::<ArrayStruct>()));
-        } else {
-            ffi::PyErr_Clear();
+    // The interpreter is attached when a capsule dies; telling pyo3 so makes the owner's
+    // reference drop now rather than at the next call into this module.
+    Python::attach(|_| {
+        // SAFETY: this destructor is only installed on capsules made by `array_struct`,
+        // whose unnamed pointer is a leaked Box<ArrayStruct>, reclaimed once, here.
+        unsafe {
+            let p = ffi::PyCapsule_GetPointer(capsule, ptr::null());
+            if !p.is_null() {
+                drop(Box::from_raw(p.cast::<ArrayStruct>()));
+            } else {
+                ffi::PyErr_Clear();
+            }
         }
-    }
+    });
 }
 
 /// An unnamed capsule with a version-2 `PyArrayInterface` for `view`, which keeps
@@ -74,13 +77,8 @@ pub fn array_struct<'py>(
     owner: Py<PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let ndim = view.layout.ndim();
-    let mut dims: Box<[isize]> = view
-        .layout
-        .shape()
-        .iter()
-        .chain(view.layout.strides())
-        .copied()
-        .collect();
+    let mut dims: Box<[isize]> =
+        view.layout.shape().iter().chain(view.layout.strides()).copied().collect();
     let shape = dims.as_mut_ptr();
     // SAFETY: `dims` holds 2 * ndim entries, so the strides start at offset ndim (one past
     // the end when ndim == 0, which is never read).
@@ -146,23 +144,14 @@ pub fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, 
     d.set_item("version", 3)?;
     d.set_item(
         "typestr",
-        format!(
-            "{order}{}{}",
-            char::from(inter.typekind as u8),
-            inter.itemsize
-        ),
+        format!("{order}{}{}", char::from(inter.typekind as u8), inter.itemsize),
     )?;
     d.set_item("shape", PyTuple::new(py, shape)?)?;
     d.set_item("strides", PyTuple::new(py, strides)?)?;
-    d.set_item(
-        "data",
-        (inter.data as usize, inter.flags & pai::WRITEABLE == 0),
-    )?;
+    d.set_item("data", (inter.data as usize, inter.flags & pai::WRITEABLE == 0))?;
     if inter.flags & pai::ARR_HAS_DESCR != 0 {
         if inter.descr.is_null() {
-            return Err(PyValueError::new_err(
-                "Array struct has descr flag set but no descriptor",
-            ));
+            return Err(PyValueError::new_err("Array struct has descr flag set but no descriptor"));
         }
         // SAFETY: a non-NULL descr is a valid object borrowed from the capsule's owner.
         let descr = unsafe { Bound::from_borrowed_ptr(py, inter.descr) };

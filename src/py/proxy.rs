@@ -9,7 +9,7 @@ use crate::core::request::{flags, negotiate, Grant};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 use std::ffi::c_int;
 use std::sync::{Arc, OnceLock};
@@ -86,7 +86,8 @@ impl BufferProxy {
         match &self.source {
             Some(s) => Ok(s.bind(py)),
             None => Err(PyValueError::new_err(
-                "the BufferProxy was cleared by the garbage collector",
+                "this BufferProxy has no parent (BufferProxy.__init__ was not called, or the \
+                 garbage collector cleared it)",
             )),
         }
     }
@@ -150,19 +151,14 @@ impl Source<'_> {
         if let Ok(s) = obj.cast::<PyString>() {
             return Ok(Source::Text(s.clone()));
         }
-        super::acquire::BufferGuard::get(obj, flags::SIMPLE)
-            .map(Source::Buffer)
-            .map_err(|cause| {
-                let err = PyTypeError::new_err(format!(
-                    "'buffer' must be bytes, str or a C-contiguous bytes-like object, not {}",
-                    obj.get_type()
-                        .name()
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                ));
-                err.set_cause(obj.py(), Some(cause));
-                err
-            })
+        super::acquire::BufferGuard::get(obj, flags::SIMPLE).map(Source::Buffer).map_err(|cause| {
+            let err = PyTypeError::new_err(format!(
+                "'buffer' must be bytes, str or a C-contiguous bytes-like object, not {}",
+                obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            ));
+            err.set_cause(obj.py(), Some(cause));
+            err
+        })
     }
 
     fn bytes(&self) -> PyResult<&[u8]> {
@@ -176,14 +172,30 @@ impl Source<'_> {
 
 #[pymethods]
 impl BufferProxy {
+    /// Takes the parent when called with exactly one positional argument; anything else is
+    /// left to ``__init__`` (whose signature rejects it for ``BufferProxy`` itself), so that
+    /// subclasses may take other arguments and call ``super().__init__(parent)``.
     #[new]
+    #[pyo3(signature = (*args, **kwargs))]
+    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+        let parent = match (args.len(), kwargs.map_or(0, |k| k.len())) {
+            (1, 0) => args.get_item(0).ok().map(Bound::unbind),
+            _ => None,
+        };
+        BufferProxy { source: parent, description: OnceLock::new(), held: OnceLock::new() }
+    }
+
+    /// Sets the parent; the proxy can only be (re)initialised before its first use.
     #[pyo3(signature = (parent, /))]
-    fn new(parent: Bound<'_, PyAny>) -> Self {
-        BufferProxy {
-            source: Some(parent.unbind()),
-            description: OnceLock::new(),
-            held: OnceLock::new(),
+    fn __init__(&mut self, parent: Bound<'_, PyAny>) -> PyResult<()> {
+        let same = self.source.as_ref().is_some_and(|s| s.is(&parent));
+        if !same && (self.description.get().is_some() || self.held.get().is_some()) {
+            return Err(PyTypeError::new_err(
+                "a BufferProxy cannot be re-initialised after its first use",
+            ));
         }
+        self.source = Some(parent.unbind());
+        Ok(())
     }
 
     /// The wrapped exporting object: the description's ``parent`` (None if absent), or
@@ -245,9 +257,7 @@ impl BufferProxy {
         let (acquired, _) = self.acquire(py, flags::RECORDS)?;
         let view = acquired.view();
         if !view.layout.is_contiguous() {
-            return Err(PyValueError::new_err(
-                "the BufferProxy bytes are not contiguous",
-            ));
+            return Err(PyValueError::new_err("the BufferProxy bytes are not contiguous"));
         }
         let len = view.layout.len();
         if data.len() > len.unsigned_abs() {
@@ -292,31 +302,17 @@ impl BufferProxy {
         let py = slf.py();
         let (acquired, grant) = slf.borrow().acquire(py, flags)?;
         let v = acquired.view();
-        let memory = Memory {
-            addr: v.addr,
-            layout: &v.layout,
-            readonly: v.readonly,
-        };
+        let memory = Memory { addr: v.addr, layout: &v.layout, readonly: v.readonly };
         let format = ItemFormat::Inline(v.format);
         // The layout is copied out of `acquired` before it moves into the view's keep;
         // the memory it describes stays valid while `acquired` lives, i.e. until release.
         let layout = v.layout.clone();
-        let memory = Memory {
-            layout: &layout,
-            ..memory
-        };
+        let memory = Memory { layout: &layout, ..memory };
         // SAFETY: `view` comes from the interpreter's getbuffer call; the memory stays valid
         // until release because `acquired` (holding the parent's export or the description
         // and its `after` call) is kept in the view and dropped by `__releasebuffer__`.
         unsafe {
-            export::fill(
-                view,
-                slf.into_any(),
-                memory,
-                format,
-                grant,
-                Some(Box::new(acquired)),
-            )
+            export::fill(view, slf.into_any(), memory, format, grant, Some(Box::new(acquired)))
         };
         Ok(())
     }

@@ -72,9 +72,7 @@ impl Exporter {
         readonly: bool,
         itemsize: Option<isize>,
     ) -> PyResult<Self> {
-        let itemsize = itemsize
-            .or_else(|| format_itemsize(format.as_bytes()))
-            .unwrap_or(1);
+        let itemsize = itemsize.or_else(|| format_itemsize(format.as_bytes())).unwrap_or(1);
         let layout = Layout::new(shape, strides, itemsize)?;
         let format =
             CString::new(format).map_err(|_| PyValueError::new_err("format contains NUL"))?;
@@ -130,12 +128,7 @@ impl Exporter {
 
     /// Scatters C-order item bytes into the layout.
     fn frombytes(&self, data: &[u8]) -> PyResult<()> {
-        Ok(scatter(
-            data,
-            self.memory.write(),
-            self.origin,
-            &self.layout,
-        )?)
+        Ok(scatter(data, self.memory.write(), self.origin, &self.layout)?)
     }
 
     unsafe fn __getbuffer__(
@@ -144,11 +137,7 @@ impl Exporter {
         flags: c_int,
     ) -> PyResult<()> {
         let this = slf.get();
-        let memory = Memory {
-            addr: this.address(),
-            layout: &this.layout,
-            readonly: this.readonly,
-        };
+        let memory = Memory { addr: this.address(), layout: &this.layout, readonly: this.readonly };
         let format = ItemFormat::Owned(this.format.clone());
         // SAFETY: the memory belongs to `slf`, which the view keeps alive until release.
         unsafe { export::export(view, slf.clone().into_any(), memory, format, flags, None)? };
