@@ -447,7 +447,7 @@ def test_array_protocol_parent_reads_and_shares_memory(name, route):
         parent = make_parent(interface_getter=lambda: interface_of(arr))
     proxy = BufferProxy(parent)
     assert proxy.length == arr.nbytes
-    assert proxy.raw == arr.tobytes()
+    assert proxy.raw == arr.tobytes(order="A")  # contiguous data: memory order
     assert proxy.parent is parent
     inter = proxy.__array_interface__
     assert inter["shape"] == arr.shape
@@ -541,7 +541,7 @@ def test_buffer_protocol_parent(name):
     proxy = BufferProxy(parent)
     assert proxy.parent is parent
     assert proxy.length == reference.nbytes
-    assert proxy.raw == reference.tobytes()
+    assert proxy.raw == reference.tobytes(order="A")  # contiguous data: memory order
     inter = proxy.__array_interface__
     assert inter["shape"] == reference.shape
     assert inter["strides"] == reference.strides

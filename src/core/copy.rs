@@ -107,6 +107,19 @@ pub fn gather(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Res
     Ok(())
 }
 
+/// The bytes of `layout` as `BufferProxy.raw` gives them: a C- or Fortran-contiguous
+/// layout is copied as is (memory order), anything else is [`gather`]ed in C order.
+pub fn raw_bytes(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Result<(), Error> {
+    if layout.is_contiguous() {
+        check_span(mem.len(), origin, layout, out.len())?;
+        let n = out.len();
+        // A contiguous layout's items fill [origin, origin + len) exactly.
+        out.copy_from_slice(&mem[origin..origin + n]);
+        return Ok(());
+    }
+    gather(mem, origin, layout, out)
+}
+
 /// Scatters C-order item bytes from `data` into the items of `layout` in `mem`.
 ///
 /// The inverse of [`gather`] when no two items overlap; with overlapping items (zero
@@ -153,6 +166,17 @@ mod tests {
         let mut out = [0u8; 6];
         gather(&mem, 0, &l, &mut out).unwrap();
         assert_eq!(out, [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn raw_bytes_keep_memory_order_for_fortran_layouts() {
+        let mem: Vec<u8> = (0..6).collect();
+        let f = Layout::new(vec![2, 3], Some(vec![1, 2]), 1).unwrap();
+        let mut out = [0u8; 6];
+        raw_bytes(&mem, 0, &f, &mut out).unwrap();
+        assert_eq!(out, [0, 1, 2, 3, 4, 5]);
+        gather(&mem, 0, &f, &mut out).unwrap();
+        assert_eq!(out, [0, 2, 4, 1, 3, 5]);
     }
 
     #[test]

@@ -231,7 +231,7 @@ enum Data<'py> {
 /// `__array_interface__` dict. `writable` is whether the consumer asked to write,
 /// which (as in pygame) is refused with `BufferError` right after the read-only flag
 /// is known. `keep` is added to the view's keep-alive set.
-pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool, mut keep: Keep) -> PyResult<View> {
+pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mapping> {
     let shape = item(dict, "shape")?
         .ok_or_else(|| PyValueError::new_err("required 'shape' item is missing"))?;
     let shape = int_tuple(&shape)
@@ -253,6 +253,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool, mut keep: Keep) -
         return Err(PyValueError::new_err("expected 'typestr' to be length 3"));
     }
 
+    let mut guard_source = None;
     let data = item(dict, "data")?
         .ok_or_else(|| PyValueError::new_err("required 'data' item is missing"))?;
     let data = if let Ok(t) = data.cast::<PyTuple>() {
@@ -265,6 +266,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool, mut keep: Keep) -
         }
         Data::Address { addr, readonly: t.get_item(1)? }
     } else {
+        guard_source = Some(data.clone());
         Data::Object(data_object(&data)?)
     };
 
@@ -332,28 +334,90 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool, mut keep: Keep) -
     let strides = strides.as_ref().map(isize_items).transpose()?;
     let layout = Layout::new(shape, strides, itemsize)?;
 
-    let addr = match data {
-        Data::Address { .. } => addr,
+    let data = match data {
+        Data::Address { .. } => {
+            // Checks the address range now; nothing is held.
+            View::new(addr, layout.clone(), format, readonly, Keep::default())?;
+            MappingData::Address { addr, readonly }
+        }
         Data::Object(guard) => {
-            let extent = layout.extent();
-            let inside = (offset as isize).checked_add(extent.lo).is_some_and(|lo| lo >= 0)
-                && (offset as isize)
-                    .checked_add(extent.hi)
-                    .is_some_and(|hi| hi.unsigned_abs() <= guard.byte_len());
-            if offset > guard.byte_len() || (extent.size() > 0 && !inside) {
-                return Err(PyValueError::new_err(format!(
-                    "'data' buffer of {} bytes cannot hold the layout: its extent [{}, {}) at 'offset' {offset} \
-                     does not fit",
-                    guard.byte_len(),
-                    extent.lo,
-                    extent.hi
-                )));
-            }
-            let addr = guard.addr() + offset;
-            keep.buffer = Some(guard);
-            addr
+            let obj = guard_source.expect("a data object was acquired").unbind();
+            // Checks the bounds now; the export is released again until an acquisition.
+            view_in_object(guard, offset, layout.clone(), format, Keep::default())?;
+            MappingData::Object { obj, offset }
         }
     };
+    Ok(Mapping { layout, format, data })
+}
+
+/// A validated array-interface mapping: layout, format, and where the memory is.
+pub struct Mapping {
+    layout: Layout,
+    format: Format,
+    data: MappingData,
+}
+
+enum MappingData {
+    /// A raw `(address, readonly)` pair: the describer's responsibility.
+    Address { addr: usize, readonly: bool },
+    /// A buffer-protocol object, exported afresh (and bounds-checked) at each acquisition.
+    Object { obj: Py<PyAny>, offset: usize },
+}
+
+impl Mapping {
+    /// The items' layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Acquires the memory: for a buffer-object `data`, a new export of it, bounds-checked
+    /// again (the object may have changed size since it was parsed).
+    pub fn view(&self, py: Python<'_>, keep: Keep) -> PyResult<View> {
+        match &self.data {
+            MappingData::Address { addr, readonly } => {
+                View::new(*addr, self.layout.clone(), self.format, *readonly, keep)
+            }
+            MappingData::Object { obj, offset } => {
+                let guard = data_object(obj.bind(py))?;
+                view_in_object(guard, *offset, self.layout.clone(), self.format, keep)
+            }
+        }
+    }
+
+    /// The Python object referenced, for the garbage collector.
+    pub fn referent(&self) -> Option<&Py<PyAny>> {
+        match &self.data {
+            MappingData::Object { obj, .. } => Some(obj),
+            MappingData::Address { .. } => None,
+        }
+    }
+}
+
+/// A view of `layout` at `offset` bytes into a data object's export, if it fits.
+fn view_in_object(
+    guard: BufferGuard,
+    offset: usize,
+    layout: Layout,
+    format: Format,
+    mut keep: Keep,
+) -> PyResult<View> {
+    let extent = layout.extent();
+    let size = guard.byte_len();
+    let fits = offset <= size
+        && (extent.size() == 0
+            || (offset as isize).checked_add(extent.lo).is_some_and(|lo| lo >= 0)
+                && (offset as isize)
+                    .checked_add(extent.hi)
+                    .is_some_and(|hi| hi.unsigned_abs() <= size));
+    if !fits {
+        return Err(PyValueError::new_err(format!(
+            "'data' buffer of {size} bytes cannot hold the layout: its extent [{}, {}) at \
+             'offset' {offset} does not fit",
+            extent.lo, extent.hi
+        )));
+    }
+    let (addr, readonly) = (guard.addr() + offset, guard.readonly());
+    keep.buffer = Some(guard);
     View::new(addr, layout, format, readonly, keep)
 }
 
@@ -414,7 +478,7 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>) -> PyResult<View> {
         Ok(dict) => match dict.cast::<PyDict>() {
             Ok(dict) => {
                 let keep = Keep { objects: vec![obj.clone().unbind()], buffer: None };
-                return parse_mapping(dict, false, keep);
+                return parse_mapping(dict, false)?.view(py, keep);
             }
             Err(_) => PyValueError::new_err(format!(
                 "expected '__array_interface__' to return a dict: got {}",

@@ -1,10 +1,10 @@
 //! The `BufferProxy` class: thin Python methods over [`acquire`](super::acquire),
 //! [`export`](super::export), [`interface`](super::interface) and the core.
 
-use super::acquire::{acquire_exporter, parse_mapping, Keep, View};
+use super::acquire::{acquire_exporter, parse_mapping, Keep, Mapping, View};
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
-use crate::core::copy::gather;
+use crate::core::copy::raw_bytes;
 use crate::core::request::{flags, negotiate, Grant};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::ffi;
@@ -12,11 +12,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 use std::ffi::c_int;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A dict description, read once: its memory and its callbacks.
 struct Description {
-    view: View,
+    mapping: Mapping,
     parent: Py<PyAny>,
     before: Option<Py<PyAny>>,
     after: Option<Py<PyAny>>,
@@ -25,10 +25,10 @@ struct Description {
 impl Description {
     fn parse(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Self> {
         let py = dict.py();
-        let view = parse_mapping(dict, writable, Keep::default())?;
+        let mapping = parse_mapping(dict, writable)?;
         let get = |key| dict.get_item(key).map(|v| v.map(Bound::unbind));
         Ok(Description {
-            view,
+            mapping,
             parent: get("parent")?.unwrap_or_else(|| py.None()),
             before: get("before")?,
             after: get("after")?,
@@ -51,9 +51,12 @@ impl Drop for AfterCall {
 }
 
 /// One acquisition of the parent's memory, released when dropped.
+///
+/// For a dict, `after` runs first and the `data` object's export (if any) is released
+/// after it (fields drop in declaration order), as pygame releases them.
 enum Acquired {
     /// A dict description, bracketed by `before` (done) and `after` (on drop).
-    Described(AfterCall),
+    Described { _after: AfterCall, view: View },
     /// An exporter's memory, holding its export open.
     Exported(View),
 }
@@ -61,9 +64,53 @@ enum Acquired {
 impl Acquired {
     fn view(&self) -> &View {
         match self {
-            Acquired::Described(call) => &call.0.view,
-            Acquired::Exported(view) => view,
+            Acquired::Described { view, .. } | Acquired::Exported(view) => view,
         }
+    }
+}
+
+/// A value set once (or taken by the garbage collector), shared as an `Arc`.
+///
+/// Not `OnceLock`: CPython may traverse a subclass instance for the garbage collector
+/// before pyo3 has written its contents, while the memory is still zero-filled. A zeroed
+/// `Mutex<Option<Arc<_>>>` is an unlocked mutex holding `None`; a zeroed `OnceLock` reads
+/// as initialised, with a NULL value.
+struct Slot<T>(Mutex<Option<Arc<T>>>);
+
+impl<T> Slot<T> {
+    fn new() -> Self {
+        Slot(Mutex::new(None))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Arc<T>>> {
+        // Nothing panics while the lock is held, so a poisoned lock still holds a valid value.
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self) -> Option<Arc<T>> {
+        self.lock().clone()
+    }
+
+    /// Stores `value` unless a value is there already; returns the one that stays, and the
+    /// rejected one (to be dropped by the caller, outside the lock: dropping may run Python).
+    fn set(&self, value: Arc<T>) -> (Arc<T>, Option<Arc<T>>) {
+        let mut slot = self.lock();
+        match &*slot {
+            Some(existing) => (existing.clone(), Some(value)),
+            None => {
+                *slot = Some(value.clone());
+                (value, None)
+            }
+        }
+    }
+
+    /// The value, without waiting: for the garbage collector, which must not block.
+    fn peek(&self) -> Option<Arc<T>> {
+        self.0.try_lock().ok().and_then(|slot| slot.clone())
+    }
+
+    fn take(&mut self) -> Option<Arc<T>> {
+        self.0.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
     }
 }
 
@@ -77,8 +124,8 @@ impl Acquired {
 #[pyclass(module = "bufferproxy", name = "BufferProxy", subclass, dict, weakref)]
 pub struct BufferProxy {
     source: Option<Py<PyAny>>,
-    description: OnceLock<Arc<Description>>,
-    held: OnceLock<Acquired>,
+    description: Slot<Description>,
+    held: Slot<Acquired>,
 }
 
 impl BufferProxy {
@@ -95,44 +142,42 @@ impl BufferProxy {
     /// The parsed description of a dict source (parsed at first use), or None for exporters.
     fn description(&self, py: Python<'_>, writable: bool) -> PyResult<Option<Arc<Description>>> {
         if let Some(d) = self.description.get() {
-            return Ok(Some(d.clone()));
+            return Ok(Some(d));
         }
         let source = self.source(py)?;
-        let Ok(dict) = source.cast::<PyDict>() else {
-            return Ok(None);
-        };
+        let Ok(dict) = source.cast::<PyDict>() else { return Ok(None) };
         let parsed = Arc::new(Description::parse(dict, writable)?);
-        // Another thread may have won a race; either parse is equally good.
-        let _ = self.description.set(parsed);
-        Ok(self.description.get().cloned())
+        // A callback running Python may have let another thread parse first; both are equal.
+        let (kept, _rejected) = self.description.set(parsed);
+        Ok(Some(kept))
     }
 
     /// Acquires the memory for a request: validates, negotiates `flags`, then (for a dict)
     /// calls `before(parent)`. Dropping the result releases it (calling `after`).
     fn acquire(&self, py: Python<'_>, flags: c_int) -> PyResult<(Acquired, Grant)> {
         if let Some(desc) = self.description(py, flags & flags::WRITABLE != 0)? {
-            let grant = negotiate(&desc.view.layout, desc.view.readonly, flags)?;
+            let view = desc.mapping.view(py, Keep::default())?;
+            let grant = negotiate(&view.layout, view.readonly, flags)?;
             if let Some(before) = &desc.before {
                 before.call1(py, (desc.parent.clone_ref(py),))?;
             }
-            return Ok((Acquired::Described(AfterCall(desc)), grant));
+            return Ok((Acquired::Described { _after: AfterCall(desc), view }, grant));
         }
         let view = acquire_exporter(self.source(py)?)?;
         let grant = negotiate(&view.layout, view.readonly, flags)?;
         Ok((Acquired::Exported(view), grant))
     }
 
-    /// The view held from first use until the proxy dies.
-    fn held(&self, py: Python<'_>) -> PyResult<&View> {
-        if self.held.get().is_none() {
-            let (acquired, _) = self.acquire(py, flags::RECORDS_RO)?;
-            // If a callback re-entered and got there first, ours is released here.
-            let _ = self.held.set(acquired);
+    /// The acquisition held from first use until the proxy dies.
+    fn held(&self, py: Python<'_>) -> PyResult<Arc<Acquired>> {
+        if let Some(held) = self.held.get() {
+            return Ok(held);
         }
-        match self.held.get() {
-            Some(acquired) => Ok(acquired.view()),
-            None => Err(PyValueError::new_err("the BufferProxy's view was released")),
-        }
+        let (acquired, _) = self.acquire(py, flags::RECORDS_RO)?;
+        // If a callback re-entered (or another thread ran) and got there first, ours is
+        // released when `_rejected` drops, outside the lock.
+        let (kept, _rejected) = self.held.set(Arc::new(acquired));
+        Ok(kept)
     }
 }
 
@@ -170,6 +215,20 @@ impl Source<'_> {
     }
 }
 
+/// `write`'s `offset` argument, converted only after `buffer` has been checked.
+enum OffsetArg<'py> {
+    Default,
+    Given(Bound<'py, PyAny>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for OffsetArg<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(OffsetArg::Given(obj.to_owned()))
+    }
+}
+
 #[pymethods]
 impl BufferProxy {
     /// Takes the parent when called with exactly one positional argument; anything else is
@@ -182,7 +241,7 @@ impl BufferProxy {
             (1, 0) => args.get_item(0).ok().map(Bound::unbind),
             _ => None,
         };
-        BufferProxy { source: parent, description: OnceLock::new(), held: OnceLock::new() }
+        BufferProxy { source: parent, description: Slot::new(), held: Slot::new() }
     }
 
     /// Sets the parent; the proxy can only be (re)initialised before its first use.
@@ -212,25 +271,27 @@ impl BufferProxy {
     /// The size, in bytes, of the exported buffer (gaps of strided layouts excluded).
     #[getter]
     fn length(&self, py: Python<'_>) -> PyResult<isize> {
-        Ok(self.held(py)?.layout.len())
+        Ok(self.held(py)?.view().layout.len())
     }
 
-    /// A copy of the exported buffer as bytes: items in C (row-major) order, gaps removed.
+    /// A copy of the exported buffer as bytes: contiguous data in memory order, anything
+    /// else gathered in C (row-major) order with the gaps removed.
     #[getter]
     fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let view = self.held(py)?;
+        let held = self.held(py)?;
+        let view = held.view();
         let len = view.layout.len().unsigned_abs();
         // SAFETY: the view's memory is readable over its extent: it is held open (exports,
         // buffer objects) or promised by the description's author (raw addresses).
         let (mem, origin) = unsafe { view.span() };
-        PyBytes::new_with(py, len, |out| Ok(gather(mem, origin, &view.layout, out)?))
+        PyBytes::new_with(py, len, |out| Ok(raw_bytes(mem, origin, &view.layout, out)?))
     }
 
     /// Version 3 array interface, Python level: a new dict with the keys ``version``,
     /// ``typestr``, ``shape``, ``strides`` and ``data``.
     #[getter]
     fn __array_interface__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        interface::interface_dict(py, self.held(py)?)
+        interface::interface_dict(py, self.held(py)?.view())
     }
 
     /// Version 3 array interface, C level: a capsule holding a ``PyArrayInterface`` that
@@ -239,20 +300,23 @@ impl BufferProxy {
     fn __array_struct__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let this = slf.borrow();
-        interface::array_struct(py, this.held(py)?, slf.clone().into_any().unbind())
+        interface::array_struct(py, this.held(py)?.view(), slf.clone().into_any().unbind())
     }
 
     /// Writes ``buffer`` (bytes, str as UTF-8, or a C-contiguous bytes-like object) into
     /// the parent's memory, starting ``offset`` bytes after its start.
-    #[pyo3(signature = (buffer, offset = None))]
+    #[pyo3(signature = (buffer, offset = OffsetArg::Default))]
     fn write(
         &self,
         py: Python<'_>,
         buffer: &Bound<'_, PyAny>,
-        offset: Option<&Bound<'_, PyAny>>,
+        offset: OffsetArg<'_>,
     ) -> PyResult<()> {
         let source = Source::from_arg(buffer)?;
-        let offset: isize = offset.map_or(Ok(0), |o| o.extract())?;
+        let offset: isize = match offset {
+            OffsetArg::Default => 0,
+            OffsetArg::Given(o) => o.extract()?,
+        };
         let data = source.bytes()?;
         let (acquired, _) = self.acquire(py, flags::RECORDS)?;
         let view = acquired.view();
@@ -289,7 +353,7 @@ impl BufferProxy {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<BufferProxy({})>", self.held(py)?.layout.len()))
+        Ok(format!("<BufferProxy({})>", self.held(py)?.view().layout.len()))
     }
 
     /// Buffer protocol export: each export is validated against the request flags and
@@ -323,21 +387,19 @@ impl BufferProxy {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // Every reference the proxy owns: visiting fewer would only keep garbage alive,
+        // visiting one twice would let the collector free a live object.
         if let Some(source) = &self.source {
             visit.call(source)?;
         }
-        let mut views: Vec<&View> = Vec::new();
-        if let Some(desc) = self.description.get() {
+        if let Some(desc) = self.description.peek() {
             visit.call(&desc.parent)?;
             visit.call(&desc.before)?;
             visit.call(&desc.after)?;
-            views.push(&desc.view);
+            visit.call(desc.mapping.referent())?;
         }
-        if let Some(Acquired::Exported(view)) = self.held.get() {
-            views.push(view);
-        }
-        for view in views {
-            for obj in view.keep.referents() {
+        if let Some(acquired) = self.held.peek() {
+            for obj in acquired.view().keep.referents() {
                 visit.call(obj)?;
             }
         }
