@@ -13,10 +13,7 @@ use proptest::prelude::*;
 
 /// Default case count, and no regression files written next to the sources.
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { failure_persistence: None, ..ProptestConfig::default() }
 }
 
 // ---------------------------------------------------------------------------------
@@ -59,10 +56,7 @@ fn offset_of(index: &[isize], strides: &[isize]) -> isize {
 /// Brute-force contiguity: the item offsets, enumerated in the given order, are exactly
 /// 0, itemsize, 2*itemsize, ... (or there is no item at all).
 fn brute_contiguous(indices: &[Vec<isize>], strides: &[isize], itemsize: isize) -> bool {
-    indices
-        .iter()
-        .enumerate()
-        .all(|(k, idx)| offset_of(idx, strides) == k as isize * itemsize)
+    indices.iter().enumerate().all(|(k, idx)| offset_of(idx, strides) == k as isize * itemsize)
 }
 
 fn brute_c_contiguous(shape: &[isize], strides: &[isize], itemsize: isize) -> bool {
@@ -100,12 +94,8 @@ struct Parts {
 
 impl Parts {
     fn layout(&self) -> Layout {
-        Layout::new(
-            self.shape.clone(),
-            Some(self.strides.clone()),
-            self.itemsize,
-        )
-        .expect("small layouts are valid")
+        Layout::new(self.shape.clone(), Some(self.strides.clone()), self.itemsize)
+            .expect("small layouts are valid")
     }
 }
 
@@ -145,10 +135,7 @@ fn small_parts(max_ndim: usize, max_dim: isize, max_item: isize) -> impl Strateg
         Just(StrideKind::RandomMultiples),
     ];
     (
-        prop::collection::vec(
-            prop_oneof![1 => Just(0isize), 8 => 1..=max_dim],
-            0..=max_ndim,
-        ),
+        prop::collection::vec(prop_oneof![1 => Just(0isize), 8 => 1..=max_dim], 0..=max_ndim),
         1..=max_item,
         kind,
         prop::collection::vec(any::<u16>(), max_ndim),
@@ -156,47 +143,41 @@ fn small_parts(max_ndim: usize, max_dim: isize, max_item: isize) -> impl Strateg
         prop::collection::vec(-20isize..=20, max_ndim),
         any::<bool>(),
     )
-        .prop_map(
-            |(shape, itemsize, kind, keys, signs, random, scramble_ones)| {
-                let n = shape.len();
-                let natural: Vec<usize> = (0..n).collect();
-                let mut strides = match kind {
-                    StrideKind::C => dense_strides(&natural, &shape, itemsize),
-                    StrideKind::F => {
-                        let rev: Vec<usize> = (0..n).rev().collect();
-                        dense_strides(&rev, &shape, itemsize)
-                    }
-                    StrideKind::PermutedSigned => {
-                        let mut order = natural.clone();
-                        order.sort_by_key(|&d| keys[d]);
-                        let mut s = dense_strides(&order, &shape, itemsize);
-                        for (d, st) in s.iter_mut().enumerate() {
-                            if signs[d] {
-                                *st = -*st;
-                            }
-                        }
-                        s
-                    }
-                    StrideKind::Random => random[..n].to_vec(),
-                    StrideKind::RandomMultiples => {
-                        random[..n].iter().map(|r| (r / 4) * itemsize).collect()
-                    }
-                };
-                if scramble_ones {
-                    // The stride of a length-1 dimension never matters.
-                    for d in 0..n {
-                        if shape[d] == 1 {
-                            strides[d] = random[d] * 7 - 3;
+        .prop_map(|(shape, itemsize, kind, keys, signs, random, scramble_ones)| {
+            let n = shape.len();
+            let natural: Vec<usize> = (0..n).collect();
+            let mut strides = match kind {
+                StrideKind::C => dense_strides(&natural, &shape, itemsize),
+                StrideKind::F => {
+                    let rev: Vec<usize> = (0..n).rev().collect();
+                    dense_strides(&rev, &shape, itemsize)
+                }
+                StrideKind::PermutedSigned => {
+                    let mut order = natural.clone();
+                    order.sort_by_key(|&d| keys[d]);
+                    let mut s = dense_strides(&order, &shape, itemsize);
+                    for (d, st) in s.iter_mut().enumerate() {
+                        if signs[d] {
+                            *st = -*st;
                         }
                     }
+                    s
                 }
-                Parts {
-                    shape,
-                    strides,
-                    itemsize,
+                StrideKind::Random => random[..n].to_vec(),
+                StrideKind::RandomMultiples => {
+                    random[..n].iter().map(|r| (r / 4) * itemsize).collect()
                 }
-            },
-        )
+            };
+            if scramble_ones {
+                // The stride of a length-1 dimension never matters.
+                for d in 0..n {
+                    if shape[d] == 1 {
+                        strides[d] = random[d] * 7 - 3;
+                    }
+                }
+            }
+            Parts { shape, strides, itemsize }
+        })
 }
 
 // ---------------------------------------------------------------------------------
@@ -295,21 +276,14 @@ fn ref_layout(shape: &[isize], strides: Option<&[isize]>, itemsize: isize) -> Op
         if !fits(hi.saturating_sub(lo)) {
             return None;
         }
-        Extent {
-            lo: lo as isize,
-            hi: hi as isize,
-        }
+        Extent { lo: lo as isize, hi: hi as isize }
     };
     let strides_out = if strides128.iter().all(|&s| fits(s)) {
         Some(strides128.iter().map(|&s| s as isize).collect())
     } else {
         None
     };
-    Some(RefLayout {
-        strides: strides_out,
-        len: len as isize,
-        extent,
-    })
+    Some(RefLayout { strides: strides_out, len: len as isize, extent })
 }
 
 fn layout_args() -> impl Strategy<Value = (Vec<isize>, Option<Vec<isize>>, isize)> {
@@ -356,29 +330,14 @@ proptest! {
 #[test]
 fn layout_new_boundaries() {
     // Length exactly isize::MAX is fine, one more item byte is not.
-    assert_eq!(
-        Layout::new(vec![isize::MAX], None, 1).unwrap().len(),
-        isize::MAX
-    );
+    assert_eq!(Layout::new(vec![isize::MAX], None, 1).unwrap().len(), isize::MAX);
     assert!(Layout::new(vec![isize::MAX], None, 2).is_err());
     // Extent exactly isize::MAX bytes.
     let l = Layout::new(vec![2], Some(vec![isize::MAX - 1]), 1).unwrap();
-    assert_eq!(
-        l.extent(),
-        Extent {
-            lo: 0,
-            hi: isize::MAX
-        }
-    );
+    assert_eq!(l.extent(), Extent { lo: 0, hi: isize::MAX });
     assert!(Layout::new(vec![2], Some(vec![isize::MAX]), 1).is_err());
     let l = Layout::new(vec![2], Some(vec![-(isize::MAX - 1)]), 1).unwrap();
-    assert_eq!(
-        l.extent(),
-        Extent {
-            lo: -(isize::MAX - 1),
-            hi: 1
-        }
-    );
+    assert_eq!(l.extent(), Extent { lo: -(isize::MAX - 1), hi: 1 });
     assert!(Layout::new(vec![2], Some(vec![-isize::MAX]), 1).is_err());
     assert!(Layout::new(vec![2], Some(vec![isize::MIN]), 1).is_err());
 }
@@ -578,16 +537,8 @@ proptest! {
 // 5. Formats
 // ---------------------------------------------------------------------------------
 
-const NATIVE: u8 = if cfg!(target_endian = "little") {
-    b'<'
-} else {
-    b'>'
-};
-const SWAPPED: u8 = if cfg!(target_endian = "little") {
-    b'>'
-} else {
-    b'<'
-};
+const NATIVE: u8 = if cfg!(target_endian = "little") { b'<' } else { b'>' };
+const SWAPPED: u8 = if cfg!(target_endian = "little") { b'>' } else { b'<' };
 
 /// pygame's typestr -> (format, itemsize) rules, as a table.
 fn ref_typestr(ts: &[u8]) -> Option<(String, isize)> {
@@ -662,13 +613,9 @@ fn check_typestr(ts: &[u8]) -> Result<(), TestCaseError> {
             }
         }
         (None, Ok(f)) => prop_assert!(false, "{} accepted as {:?}", ts.escape_ascii(), f),
-        (Some(r), Err(e)) => prop_assert!(
-            false,
-            "{} rejected ({:?}), expected {:?}",
-            ts.escape_ascii(),
-            e,
-            r
-        ),
+        (Some(r), Err(e)) => {
+            prop_assert!(false, "{} rejected ({:?}), expected {:?}", ts.escape_ascii(), e, r)
+        }
         (Some((want, n)), Ok((f, size))) => {
             prop_assert_eq!(f.as_str(), want.as_str(), "{}", ts.escape_ascii());
             prop_assert_eq!(f.as_bytes(), want.as_bytes());
@@ -801,11 +748,7 @@ proptest! {
 #[test]
 fn check_exporter_format_without_format_means_bytes() {
     for itemsize in -1isize..=10 {
-        assert_eq!(
-            check_exporter_format(None, itemsize).is_ok(),
-            itemsize == 1,
-            "{itemsize}"
-        );
+        assert_eq!(check_exporter_format(None, itemsize).is_ok(), itemsize == 1, "{itemsize}");
     }
     assert_eq!(typestr_of(None, 1), "|u1");
 }
@@ -869,11 +812,7 @@ fn ref_getbuf(c: bool, f: bool, readonly: bool, req: i32) -> Option<Grant> {
     if !shape && format {
         return None;
     }
-    Some(Grant {
-        format,
-        shape,
-        strides,
-    })
+    Some(Grant { format, shape, strides })
 }
 
 proptest! {
