@@ -10,7 +10,7 @@ use crate::core::format::{
 };
 use crate::core::request::flags;
 use crate::core::Layout;
-use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyBufferError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
@@ -310,9 +310,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mappi
         Data::Object(guard) => (guard.addr(), guard.readonly()),
     };
     if writable && readonly {
-        return Err(pyo3::exceptions::PyBufferError::new_err(
-            "require writable buffer, but it is read-only",
-        ));
+        return Err(PyBufferError::new_err("require writable buffer, but it is read-only"));
     }
 
     let typestr_bytes: Vec<u8> = match typestr.cast::<PyString>() {
@@ -458,14 +456,22 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 /// Reads an exporting object: the buffer protocol, then `__array_struct__`, then
 /// `__array_interface__`. A getter that fails or returns the wrong kind of object is
 /// skipped; one that returns the right kind and then fails validation raises.
-pub fn acquire_exporter(obj: &Bound<'_, PyAny>) -> PyResult<View> {
+///
+/// `writable` asks the exporter itself for a writable buffer; its `BufferError` (a
+/// read-only exporter) propagates, as in pygame, instead of being skipped.
+pub fn acquire_exporter(obj: &Bound<'_, PyAny>, writable: bool) -> PyResult<View> {
     let py = obj.py();
-    // Each failed attempt's error is replaced by the next; the last one becomes the cause.
-    if let Ok(guard) = BufferGuard::get(obj, flags::RECORDS_RO) {
-        let (layout, format) = guard.layout()?;
-        let (addr, readonly) = (guard.addr(), guard.readonly());
-        let keep = Keep { objects: Vec::new(), buffer: Some(guard) };
-        return View::new(addr, layout, format, readonly, keep);
+    let request = if writable { flags::RECORDS } else { flags::RECORDS_RO };
+    match BufferGuard::get(obj, request) {
+        Ok(guard) => {
+            let (layout, format) = guard.layout()?;
+            let (addr, readonly) = (guard.addr(), guard.readonly());
+            let keep = Keep { objects: Vec::new(), buffer: Some(guard) };
+            return View::new(addr, layout, format, readonly, keep);
+        }
+        Err(e) if e.is_instance_of::<PyBufferError>(py) => return Err(e),
+        // Each failed attempt's error is replaced by the next; the last becomes the cause.
+        Err(_) => {}
     }
     if let Ok(capsule) = obj.getattr("__array_struct__") {
         if let Some(inter) = capsule_interface(&capsule) {

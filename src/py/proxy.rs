@@ -163,7 +163,7 @@ impl BufferProxy {
             }
             return Ok((Acquired::Described { _after: AfterCall(desc), view }, grant));
         }
-        let view = acquire_exporter(self.source(py)?)?;
+        let view = acquire_exporter(self.source(py)?, flags & flags::WRITABLE != 0)?;
         let grant = negotiate(&view.layout, view.readonly, flags)?;
         Ok((Acquired::Exported(view), grant))
     }
@@ -194,6 +194,8 @@ impl Source<'_> {
             return Ok(Source::Bytes(b.clone()));
         }
         if let Ok(s) = obj.cast::<PyString>() {
+            // Encode now: an unencodable str is an argument error, reported before `offset`.
+            s.to_str()?;
             return Ok(Source::Text(s.clone()));
         }
         super::acquire::BufferGuard::get(obj, flags::SIMPLE).map(Source::Buffer).map_err(|cause| {
