@@ -14,29 +14,31 @@ import sys
 
 import numpy as np
 import pytest
+from cstructs import (
+    Py_buffer,
+    PyBUF_ANY_CONTIGUOUS,
+    PyBUF_C_CONTIGUOUS,
+    PyBUF_CONTIG,
+    PyBUF_CONTIG_RO,
+    PyBUF_F_CONTIGUOUS,
+    PyBUF_FORMAT,
+    PyBUF_FULL,
+    PyBUF_FULL_RO,
+    PyBUF_INDIRECT,
+    PyBUF_ND,
+    PyBUF_RECORDS,
+    PyBUF_RECORDS_RO,
+    PyBUF_SIMPLE,
+    PyBUF_STRIDED,
+    PyBUF_STRIDED_RO,
+    PyBUF_STRIDES,
+    PyBUF_WRITABLE,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bufferproxy import BufferProxy
 from bufferproxy._testing import Exporter
-
-PyBUF_SIMPLE = 0
-PyBUF_WRITABLE = 0x0001
-PyBUF_FORMAT = 0x0004
-PyBUF_ND = 0x0008
-PyBUF_STRIDES = 0x0010 | PyBUF_ND
-PyBUF_C_CONTIGUOUS = 0x0020 | PyBUF_STRIDES
-PyBUF_F_CONTIGUOUS = 0x0040 | PyBUF_STRIDES
-PyBUF_ANY_CONTIGUOUS = 0x0080 | PyBUF_STRIDES
-PyBUF_INDIRECT = 0x0100 | PyBUF_STRIDES
-PyBUF_CONTIG = PyBUF_ND | PyBUF_WRITABLE
-PyBUF_CONTIG_RO = PyBUF_ND
-PyBUF_STRIDED = PyBUF_STRIDES | PyBUF_WRITABLE
-PyBUF_STRIDED_RO = PyBUF_STRIDES
-PyBUF_RECORDS = PyBUF_STRIDES | PyBUF_WRITABLE | PyBUF_FORMAT
-PyBUF_RECORDS_RO = PyBUF_STRIDES | PyBUF_FORMAT
-PyBUF_FULL = PyBUF_INDIRECT | PyBUF_WRITABLE | PyBUF_FORMAT
-PyBUF_FULL_RO = PyBUF_INDIRECT | PyBUF_FORMAT
 
 BASE_FLAGS = {
     "WRITABLE": PyBUF_WRITABLE,
@@ -81,22 +83,6 @@ ALL_FLAG_VALUES = sorted(
 def flag_names(flags):
     names = [name for name, bit in BASE_FLAGS.items() if flags & bit == bit]
     return "|".join(names) or "SIMPLE"
-
-
-class Py_buffer(ctypes.Structure):
-    _fields_ = (
-        ("buf", ctypes.c_void_p),
-        ("obj", ctypes.c_void_p),  # a borrowed view of the pointer: PyBuffer_Release owns it
-        ("len", ctypes.c_ssize_t),
-        ("itemsize", ctypes.c_ssize_t),
-        ("readonly", ctypes.c_int),
-        ("ndim", ctypes.c_int),
-        ("format", ctypes.c_char_p),
-        ("shape", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("strides", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("suboffsets", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("internal", ctypes.c_void_p),
-    )
 
 
 # Private function objects (PYFUNCTYPE: the GIL is held and a set Python error is raised).

@@ -9,6 +9,14 @@ import sys
 
 import numpy as np
 import pytest
+from cstructs import (
+    PAI_ALIGNED,
+    PAI_CONTIGUOUS,
+    PAI_FORTRAN,
+    PAI_NOTSWAPPED,
+    PAI_WRITEABLE,
+    PyArrayInterface,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,26 +25,6 @@ from bufferproxy._testing import Exporter
 
 NATIVE = "<" if sys.byteorder == "little" else ">"
 SWAPPED = ">" if NATIVE == "<" else "<"
-
-PAI_CONTIGUOUS = 0x1
-PAI_FORTRAN = 0x2
-PAI_ALIGNED = 0x100
-PAI_NOTSWAPPED = 0x200
-PAI_WRITEABLE = 0x400
-
-
-class PyArrayInterface(ctypes.Structure):
-    _fields_ = (
-        ("two", ctypes.c_int),
-        ("nd", ctypes.c_int),
-        ("typekind", ctypes.c_char),
-        ("itemsize", ctypes.c_int),
-        ("flags", ctypes.c_int),
-        ("shape", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("strides", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("data", ctypes.c_void_p),
-        ("descr", ctypes.c_void_p),
-    )
 
 
 # A private function object (not the shared ctypes.pythonapi attribute, whose argtypes other

@@ -8,6 +8,15 @@ import weakref
 
 import numpy as np
 import pytest
+from cstructs import (
+    PAI_ALIGNED,
+    PAI_ARR_HAS_DESCR,
+    PAI_CONTIGUOUS,
+    PAI_FORTRAN,
+    PAI_NOTSWAPPED,
+    PAI_WRITEABLE,
+    PyArrayInterface,
+)
 
 import bufferproxy
 from bufferproxy import BufferProxy, get_array_interface
@@ -16,27 +25,7 @@ from bufferproxy._testing import Exporter
 NATIVE = "<" if sys.byteorder == "little" else ">"
 SWAPPED = ">" if NATIVE == "<" else "<"
 
-PAI_CONTIGUOUS = 0x1
-PAI_FORTRAN = 0x2
-PAI_ALIGNED = 0x100
-PAI_NOTSWAPPED = 0x200
-PAI_WRITEABLE = 0x400
-PAI_ARR_HAS_DESCR = 0x800
 PAI_KNOWN = PAI_CONTIGUOUS | PAI_FORTRAN | PAI_ALIGNED | PAI_NOTSWAPPED | PAI_WRITEABLE
-
-
-class PyArrayInterface(ctypes.Structure):
-    _fields_ = (
-        ("two", ctypes.c_int),
-        ("nd", ctypes.c_int),
-        ("typekind", ctypes.c_char),
-        ("itemsize", ctypes.c_int),
-        ("flags", ctypes.c_int),
-        ("shape", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("strides", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("data", ctypes.c_void_p),
-        ("descr", ctypes.c_void_p),
-    )
 
 
 # Private function objects (not the shared ctypes.pythonapi attributes, whose argtypes other
