@@ -107,17 +107,20 @@ pub fn gather(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Res
     Ok(())
 }
 
-/// The bytes of `layout` as `BufferProxy.raw` gives them: a C- or Fortran-contiguous
-/// layout is copied as is (memory order), anything else is [`gather`]ed in C order.
-pub fn raw_bytes(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Result<(), Error> {
-    if layout.is_contiguous() {
-        check_span(mem.len(), origin, layout, out.len())?;
-        let n = out.len();
-        // A contiguous layout's items fill [origin, origin + len) exactly.
-        out.copy_from_slice(&mem[origin..origin + n]);
-        return Ok(());
+/// The items of a C- or Fortran-contiguous layout as one slice of `mem` (in memory
+/// order), or `None` for a non-contiguous layout.
+pub fn contiguous_bytes<'a>(
+    mem: &'a [u8],
+    origin: usize,
+    layout: &Layout,
+) -> Result<Option<&'a [u8]>, Error> {
+    if !layout.is_contiguous() {
+        return Ok(None);
     }
-    gather(mem, origin, layout, out)
+    let len = layout.len().unsigned_abs();
+    check_span(mem.len(), origin, layout, len)?;
+    // A contiguous layout's items fill [origin, origin + len) exactly.
+    Ok(Some(&mem[origin..origin + len]))
 }
 
 /// Scatters C-order item bytes from `data` into the items of `layout` in `mem`.
@@ -169,14 +172,15 @@ mod tests {
     }
 
     #[test]
-    fn raw_bytes_keep_memory_order_for_fortran_layouts() {
+    fn fortran_layouts_are_one_slice_in_memory_order() {
         let mem: Vec<u8> = (0..6).collect();
         let f = Layout::new(vec![2, 3], Some(vec![1, 2]), 1).unwrap();
+        assert_eq!(contiguous_bytes(&mem, 0, &f).unwrap(), Some(&mem[..]));
         let mut out = [0u8; 6];
-        raw_bytes(&mem, 0, &f, &mut out).unwrap();
-        assert_eq!(out, [0, 1, 2, 3, 4, 5]);
         gather(&mem, 0, &f, &mut out).unwrap();
         assert_eq!(out, [0, 2, 4, 1, 3, 5]);
+        let strided = Layout::new(vec![3], Some(vec![2]), 1).unwrap();
+        assert_eq!(contiguous_bytes(&mem, 0, &strided).unwrap(), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::acquire::{acquire_exporter, parse_mapping, Keep, Mapping, View};
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
-use crate::core::copy::raw_bytes;
+use crate::core::copy::{contiguous_bytes, gather};
 use crate::core::request::{flags, negotiate, Grant};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::ffi;
@@ -286,7 +286,11 @@ impl BufferProxy {
         // SAFETY: the view's memory is readable over its extent: it is held open (exports,
         // buffer objects) or promised by the description's author (raw addresses).
         let (mem, origin) = unsafe { view.span() };
-        PyBytes::new_with(py, len, |out| Ok(raw_bytes(mem, origin, &view.layout, out)?))
+        // Contiguous data is copied once, as is; anything else is gathered in C order.
+        if let Some(bytes) = contiguous_bytes(mem, origin, &view.layout)? {
+            return Ok(PyBytes::new(py, bytes));
+        }
+        PyBytes::new_with(py, len, |out| Ok(gather(mem, origin, &view.layout, out)?))
     }
 
     /// Version 3 array interface, Python level: a new dict with the keys ``version``,
