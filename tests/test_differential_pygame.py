@@ -1533,7 +1533,7 @@ def compare_holder_records(spec, ops, ours, theirs, ours_side):
             expected = tuple(
                 flag_expectation(flags, layout, got, theirs_got)
                 if valid
-                else invalid_flag_expectation(flags, got, theirs_got)
+                else invalid_flag_expectation(flags, read_only_parent(spec), got, theirs_got)
                 for flags, got, theirs_got in zip(
                     FORMAT_FLAG_SETS, mine.outcome, ref.outcome, strict=True
                 )
@@ -1560,15 +1560,23 @@ def flag_expectation(flags, layout, ours, theirs):
     return theirs
 
 
-def invalid_flag_expectation(flags, ours, theirs):
+def invalid_flag_expectation(flags, read_only, ours, theirs):
     """A parent we refuse anyway: pygame first hands the request to the parent, which may refuse
     its contiguity flags with BufferError before pygame looks at the format; we report the
     format.  A writable request on read-only data is refused first in both (as in the
     validation order DECISIONS gives for descriptions).
     """
-    if flags & PYBUF_WRITABLE or theirs != ("err", BufferError) or ours != ("err", ValueError):
+    if flags & PYBUF_WRITABLE and read_only is not False:
         return theirs
-    return ours
+    if theirs == ("err", BufferError) and ours == ("err", ValueError):
+        return ours
+    return theirs
+
+
+def read_only_parent(spec):
+    """Whether the parent's own export is read-only (None if it exports no buffer)."""
+    outcome = attempt(lambda: holder_layout(spec)[3])
+    return outcome[1] if outcome[0] == "ok" else None
 
 
 def same_strides(shape, ours, theirs):

@@ -8,7 +8,7 @@ use super::ffi::{pai, PyArrayInterface};
 use crate::core::format::{
     arraystruct_to_format, check_exporter_format, typestr_to_format, Format,
 };
-use crate::core::request::flags;
+use crate::core::request::{flags, negotiate};
 use crate::core::Layout;
 use pyo3::exceptions::{PyBufferError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::ffi;
@@ -453,15 +453,25 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
 }
 
-/// Reads an exporting object: the buffer protocol, then `__array_struct__`, then
-/// `__array_interface__`. A getter that fails or returns the wrong kind of object is
-/// skipped; one that returns the right kind and then fails validation raises.
+/// Reads an exporting object for a request with `PyBUF_*` `flags`: the buffer protocol,
+/// then `__array_struct__`, then `__array_interface__`. A getter that fails or returns
+/// the wrong kind of object is skipped; one that returns the right kind and then fails
+/// validation raises.
 ///
-/// `writable` asks the exporter itself for a writable buffer; its `BufferError` (a
-/// read-only exporter) propagates, as in pygame, instead of being skipped.
-pub fn acquire_exporter(obj: &Bound<'_, PyAny>, writable: bool) -> PyResult<View> {
+/// As in pygame, the request reaches the exporter: its `BufferError` (a read-only buffer
+/// asked to be writable, a layout the flags cannot describe) answers first, and the
+/// array interfaces see the same checks in pygame's order. The caller still negotiates
+/// `flags` against the returned view, which is always a full (strided, formatted) one.
+pub fn acquire_exporter(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<View> {
     let py = obj.py();
+    let writable = flags & flags::WRITABLE != 0;
     let request = if writable { flags::RECORDS } else { flags::RECORDS_RO };
+    if flags != request {
+        match BufferGuard::get(obj, flags) {
+            Err(e) if e.is_instance_of::<PyBufferError>(py) => return Err(e),
+            _ => {}
+        }
+    }
     match BufferGuard::get(obj, request) {
         Ok(guard) => {
             let (layout, format) = guard.layout()?;
@@ -477,14 +487,14 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>, writable: bool) -> PyResult<View
         if let Some(inter) = capsule_interface(&capsule) {
             // SAFETY: `capsule_interface` checked the pointer came from a valid unnamed
             // capsule, which stays alive (and its interface with it) while we hold it.
-            return unsafe { view_from_interface(obj, capsule.clone(), inter) };
+            return unsafe { view_from_interface(obj, capsule.clone(), inter, flags) };
         }
     }
     let last_err = match obj.getattr("__array_interface__") {
         Ok(dict) => match dict.cast::<PyDict>() {
             Ok(dict) => {
                 let keep = Keep { objects: vec![obj.clone().unbind()], buffer: None };
-                return parse_mapping(dict, false)?.view(py, keep);
+                return parse_mapping(dict, writable)?.view(py, keep);
             }
             Err(_) => PyValueError::new_err(format!(
                 "expected '__array_interface__' to return a dict: got {}",
@@ -550,18 +560,21 @@ unsafe fn view_from_interface(
     parent: &Bound<'_, PyAny>,
     capsule: Bound<'_, PyAny>,
     inter: *const PyArrayInterface,
+    flags: c_int,
 ) -> PyResult<View> {
     // SAFETY: the caller guarantees `inter` lives as long as `capsule`, held here.
     let (shape, strides) = unsafe { interface_dims(inter) }?;
     // SAFETY: as above.
     let inter = unsafe { &*inter };
+    let layout = Layout::new(shape, strides, inter.itemsize as isize)?;
+    let readonly = inter.flags & pai::WRITEABLE == 0;
+    // pygame checks the request (writable, contiguity) before the item type.
+    negotiate(&layout, readonly, flags)?;
     let format = arraystruct_to_format(
         inter.typekind as u8,
         inter.itemsize,
         inter.flags & pai::NOTSWAPPED != 0,
     )?;
-    let layout = Layout::new(shape, strides, inter.itemsize as isize)?;
-    let readonly = inter.flags & pai::WRITEABLE == 0;
     let keep = Keep { objects: vec![parent.clone().unbind(), capsule.unbind()], buffer: None };
     View::new(inter.data as usize, layout, format, readonly, keep)
 }

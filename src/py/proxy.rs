@@ -163,7 +163,7 @@ impl BufferProxy {
             }
             return Ok((Acquired::Described { _after: AfterCall(desc), view }, grant));
         }
-        let view = acquire_exporter(self.source(py)?, flags & flags::WRITABLE != 0)?;
+        let view = acquire_exporter(self.source(py)?, flags)?;
         let grant = negotiate(&view.layout, view.readonly, flags)?;
         Ok((Acquired::Exported(view), grant))
     }
