@@ -12,6 +12,7 @@ use crate::core::request::{flags, negotiate};
 use crate::core::Layout;
 use pyo3::exceptions::{PyBufferError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::ffi;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
 use std::ffi::{c_int, CStr};
@@ -207,7 +208,10 @@ impl View {
 }
 
 /// Gets a dict item the way `PyDict_GetItemString` does (no `__getitem__` override).
-fn item<'py>(dict: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+fn item<'py>(
+    dict: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     PyDictMethods::get_item(dict, key)
 }
 
@@ -232,7 +236,8 @@ enum Data<'py> {
 /// which (as in pygame) is refused with `BufferError` right after the read-only flag
 /// is known. `keep` is added to the view's keep-alive set.
 pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mapping> {
-    let shape = item(dict, "shape")?
+    let py = dict.py();
+    let shape = item(dict, intern!(py, "shape"))?
         .ok_or_else(|| PyValueError::new_err("required 'shape' item is missing"))?;
     let shape = int_tuple(&shape)
         .ok_or_else(|| PyValueError::new_err("expected a tuple of ints for 'shape'"))?;
@@ -240,7 +245,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mappi
         return Err(PyValueError::new_err("expected 'shape' to be at least one-dimensional"));
     }
 
-    let typestr = item(dict, "typestr")?
+    let typestr = item(dict, intern!(py, "typestr"))?
         .ok_or_else(|| PyValueError::new_err("required 'typestr' item is missing"))?;
     let typestr_len = if let Ok(s) = typestr.cast::<PyString>() {
         s.len()?
@@ -254,7 +259,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mappi
     }
 
     let mut guard_source = None;
-    let data = item(dict, "data")?
+    let data = item(dict, intern!(py, "data"))?
         .ok_or_else(|| PyValueError::new_err("required 'data' item is missing"))?;
     let data = if let Ok(t) = data.cast::<PyTuple>() {
         if t.len() != 2 {
@@ -270,7 +275,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mappi
         Data::Object(data_object(&data)?)
     };
 
-    let strides = match item(dict, "strides")? {
+    let strides = match item(dict, intern!(py, "strides"))? {
         None => None,
         Some(s) => Some(
             int_tuple(&s)
@@ -279,7 +284,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mappi
         ),
     };
 
-    let offset = match (item(dict, "offset")?, &data) {
+    let offset = match (item(dict, intern!(py, "offset"))?, &data) {
         (None, _) => 0usize,
         (Some(_), Data::Address { .. }) => {
             return Err(PyValueError::new_err(
@@ -483,14 +488,14 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<View> 
         // Each failed attempt's error is replaced by the next; the last becomes the cause.
         Err(_) => {}
     }
-    if let Ok(capsule) = obj.getattr("__array_struct__") {
+    if let Ok(capsule) = obj.getattr(intern!(py, "__array_struct__")) {
         if let Some(inter) = capsule_interface(&capsule) {
             // SAFETY: `capsule_interface` checked the pointer came from a valid unnamed
             // capsule, which stays alive (and its interface with it) while we hold it.
             return unsafe { view_from_interface(obj, capsule.clone(), inter, flags) };
         }
     }
-    let last_err = match obj.getattr("__array_interface__") {
+    let last_err = match obj.getattr(intern!(py, "__array_interface__")) {
         Ok(dict) => match dict.cast::<PyDict>() {
             Ok(dict) => {
                 let keep = Keep { objects: vec![obj.clone().unbind()], buffer: None };

@@ -8,6 +8,7 @@ use crate::core::format::{is_swapped, typekind_of, typestr_of, NATIVE_ORDER, SWA
 use crate::core::layout::c_strides;
 use pyo3::exceptions::{PyAttributeError, PyValueError};
 use pyo3::ffi;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use std::ffi::{c_char, c_int, c_void};
@@ -17,11 +18,11 @@ use std::ptr;
 pub fn interface_dict<'py>(py: Python<'py>, view: &View) -> PyResult<Bound<'py, PyDict>> {
     let format = Some(view.format.as_bytes());
     let d = PyDict::new(py);
-    d.set_item("version", 3)?;
-    d.set_item("typestr", typestr_of(format, view.layout.itemsize()))?;
-    d.set_item("shape", PyTuple::new(py, view.layout.shape())?)?;
-    d.set_item("strides", PyTuple::new(py, view.layout.strides())?)?;
-    d.set_item("data", (view.addr, view.readonly))?;
+    d.set_item(intern!(py, "version"), 3)?;
+    d.set_item(intern!(py, "typestr"), typestr_of(format, view.layout.itemsize()))?;
+    d.set_item(intern!(py, "shape"), PyTuple::new(py, view.layout.shape())?)?;
+    d.set_item(intern!(py, "strides"), PyTuple::new(py, view.layout.strides())?)?;
+    d.set_item(intern!(py, "data"), (view.addr, view.readonly))?;
     Ok(d)
 }
 
@@ -114,7 +115,7 @@ pub fn array_struct<'py>(
 /// `get_array_interface(obj)`: the `__array_struct__` of `obj` as an interface dict.
 pub fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     let py = obj.py();
-    let capsule = obj.getattr("__array_struct__").map_err(|e| {
+    let capsule = obj.getattr(intern!(py, "__array_struct__")).map_err(|e| {
         if e.is_instance_of::<PyAttributeError>(py) {
             PyValueError::new_err("no C-struct array interface")
         } else {
@@ -141,21 +142,21 @@ pub fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, 
         char::from(SWAPPED_ORDER)
     };
     let d = PyDict::new(py);
-    d.set_item("version", 3)?;
+    d.set_item(intern!(py, "version"), 3)?;
     d.set_item(
         "typestr",
         format!("{order}{}{}", char::from(inter.typekind as u8), inter.itemsize),
     )?;
-    d.set_item("shape", PyTuple::new(py, shape)?)?;
-    d.set_item("strides", PyTuple::new(py, strides)?)?;
-    d.set_item("data", (inter.data as usize, inter.flags & pai::WRITEABLE == 0))?;
+    d.set_item(intern!(py, "shape"), PyTuple::new(py, shape)?)?;
+    d.set_item(intern!(py, "strides"), PyTuple::new(py, strides)?)?;
+    d.set_item(intern!(py, "data"), (inter.data as usize, inter.flags & pai::WRITEABLE == 0))?;
     if inter.flags & pai::ARR_HAS_DESCR != 0 {
         if inter.descr.is_null() {
             return Err(PyValueError::new_err("Array struct has descr flag set but no descriptor"));
         }
         // SAFETY: a non-NULL descr is a valid object borrowed from the capsule's owner.
         let descr = unsafe { Bound::from_borrowed_ptr(py, inter.descr) };
-        d.set_item("descr", descr)?;
+        d.set_item(intern!(py, "descr"), descr)?;
     }
     Ok(d)
 }

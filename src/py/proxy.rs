@@ -8,6 +8,7 @@ use crate::core::copy::{contiguous_bytes, gather};
 use crate::core::request::{flags, negotiate, Grant};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::ffi;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
@@ -26,12 +27,12 @@ impl Description {
     fn parse(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Self> {
         let py = dict.py();
         let mapping = parse_mapping(dict, writable)?;
-        let get = |key| dict.get_item(key).map(|v| v.map(Bound::unbind));
+        let get = |key: &Bound<'_, PyString>| dict.get_item(key).map(|v| v.map(Bound::unbind));
         Ok(Description {
             mapping,
-            parent: get("parent")?.unwrap_or_else(|| py.None()),
-            before: get("before")?,
-            after: get("after")?,
+            parent: get(intern!(py, "parent"))?.unwrap_or_else(|| py.None()),
+            before: get(intern!(py, "before"))?,
+            after: get(intern!(py, "after"))?,
         })
     }
 }
