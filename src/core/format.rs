@@ -40,6 +40,9 @@ pub struct Format {
 }
 
 impl Format {
+    /// `"B"`: unsigned bytes, what a missing format means.
+    pub const UNSIGNED_BYTES: Format = Format { bytes: [b'B', 0, 0, 0], len: 1 };
+
     fn new(s: &[u8]) -> Self {
         debug_assert!(s.len() < 4 && !s.contains(&0));
         let mut bytes = [0u8; 4];

@@ -85,21 +85,11 @@ impl BufferGuard {
     }
 
     /// The format, shape and strides of a `PyBUF_RECORDS_RO` export, validated.
-    fn layout(&self) -> PyResult<(Layout, Format)> {
+    fn layout(&self) -> PyResult<Layout> {
         let v = &*self.view;
         if !v.suboffsets.is_null() {
             return Err(PyValueError::new_err("exporters that need suboffsets are not supported"));
         }
-        let format = if v.format.is_null() {
-            None
-        } else {
-            // SAFETY: a non-NULL format is a NUL-terminated string valid until release.
-            Some(unsafe { CStr::from_ptr(v.format) }.to_bytes())
-        };
-        check_exporter_format(format, v.itemsize)?;
-        let format = format
-            .and_then(Format::from_bytes)
-            .unwrap_or_else(|| Format::from_bytes(b"B").expect("short"));
         let ndim = usize::try_from(v.ndim).map_err(|_| {
             PyValueError::new_err(format!("exporter gave a negative ndim ({})", v.ndim))
         })?;
@@ -118,7 +108,21 @@ impl BufferGuard {
             // SAFETY: as for the shape.
             Some(unsafe { std::slice::from_raw_parts(v.strides, ndim) }.to_vec())
         };
-        Ok((Layout::new(shape, strides, v.itemsize)?, format))
+        Ok(Layout::new(shape, strides, v.itemsize)?)
+    }
+
+    /// The validated format of the export (no format means unsigned bytes).
+    fn format(&self) -> PyResult<Format> {
+        let v = &*self.view;
+        let format = if v.format.is_null() {
+            None
+        } else {
+            // SAFETY: a non-NULL format is a NUL-terminated string valid until release.
+            Some(unsafe { CStr::from_ptr(v.format) }.to_bytes())
+        };
+        check_exporter_format(format, v.itemsize)?;
+        // Accepted formats have at most three characters, so they fit inline.
+        Ok(format.and_then(Format::from_bytes).unwrap_or(Format::UNSIGNED_BYTES))
     }
 }
 
@@ -458,35 +462,30 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
 }
 
-/// Reads an exporting object for a request with `PyBUF_*` `flags`: the buffer protocol,
-/// then `__array_struct__`, then `__array_interface__`. A getter that fails or returns
-/// the wrong kind of object is skipped; one that returns the right kind and then fails
-/// validation raises.
+/// Reads an exporting object for a request with `PyBUF_*` `flags`.
 ///
-/// As in pygame, the request reaches the exporter: its `BufferError` (a read-only buffer
-/// asked to be writable, a layout the flags cannot describe) answers first, and the
-/// array interfaces see the same checks in pygame's order. The caller still negotiates
-/// `flags` against the returned view, which is always a full (strided, formatted) one.
+/// An object that supports the buffer protocol is read through it alone, and its errors
+/// propagate (as in pygame 2.6.1, e.g. a released memoryview's `ValueError`). Otherwise
+/// `__array_struct__`, then `__array_interface__` are tried: a getter that fails or
+/// returns the wrong kind of object is skipped; one that returns the right kind and then
+/// fails validation raises.
+///
+/// The request `flags` are negotiated (a `BufferError` if they cannot be met) before the
+/// item type is validated, in pygame's order. The view is always a full (strided,
+/// formatted) one; the exporter itself is only ever asked for a read-only one, so an
+/// unsatisfiable request is always our `BufferError`, never an exporter's own error type.
 pub fn acquire_exporter(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<View> {
     let py = obj.py();
-    let writable = flags & flags::WRITABLE != 0;
-    let request = if writable { flags::RECORDS } else { flags::RECORDS_RO };
-    if flags != request {
-        match BufferGuard::get(obj, flags) {
-            Err(e) if e.is_instance_of::<PyBufferError>(py) => return Err(e),
-            _ => {}
-        }
-    }
-    match BufferGuard::get(obj, request) {
-        Ok(guard) => {
-            let (layout, format) = guard.layout()?;
-            let (addr, readonly) = (guard.addr(), guard.readonly());
-            let keep = Keep { objects: Vec::new(), buffer: Some(guard) };
-            return View::new(addr, layout, format, readonly, keep);
-        }
-        Err(e) if e.is_instance_of::<PyBufferError>(py) => return Err(e),
-        // Each failed attempt's error is replaced by the next; the last becomes the cause.
-        Err(_) => {}
+    // SAFETY: PyObject_CheckBuffer only reads the type's buffer slot of a live object.
+    if unsafe { ffi::PyObject_CheckBuffer(obj.as_ptr()) } == 1 {
+        let guard = BufferGuard::get(obj, flags::RECORDS_RO)?;
+        let layout = guard.layout()?;
+        // The request is checked before the item type, as pygame's exporters do.
+        negotiate(&layout, guard.readonly(), flags)?;
+        let format = guard.format()?;
+        let (addr, readonly) = (guard.addr(), guard.readonly());
+        let keep = Keep { objects: Vec::new(), buffer: Some(guard) };
+        return View::new(addr, layout, format, readonly, keep);
     }
     if let Ok(capsule) = obj.getattr(intern!(py, "__array_struct__")) {
         if let Some(inter) = capsule_interface(&capsule) {
@@ -499,6 +498,7 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<View> 
         Ok(dict) => match dict.cast::<PyDict>() {
             Ok(dict) => {
                 let keep = Keep { objects: vec![obj.clone().unbind()], buffer: None };
+                let writable = flags & flags::WRITABLE != 0;
                 return parse_mapping(dict, writable)?.view(py, keep);
             }
             Err(_) => PyValueError::new_err(format!(
