@@ -30,6 +30,9 @@ step "ruff"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
 
+step "benchmark smoke run (benches/compare.py --quick)"
+"$VENV/bin/python" benches/compare.py --quick > /dev/null
+
 step "pytest"
 # Run from tests/ against the installed wheel, not the source tree.
 "$VENV/bin/python" -m pytest -p no:cacheprovider tests "$@"
