@@ -22,6 +22,14 @@ import weakref
 
 import numpy as np
 import pytest
+from cstructs import (
+    Py_buffer,
+    PyBUF_FORMAT,
+    PyBUF_FULL_RO,
+    PyBUF_SIMPLE,
+    PyBUF_STRIDES,
+    PyBUF_WRITABLE,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,30 +44,6 @@ KEYS = ("shape", "typestr", "data", "strides")
 # --------------------------------------------------------------------------------------------
 # helpers
 
-
-class Py_buffer(ctypes.Structure):
-    _fields_ = (
-        ("buf", ctypes.c_void_p),
-        ("obj", ctypes.py_object),
-        ("len", ctypes.c_ssize_t),
-        ("itemsize", ctypes.c_ssize_t),
-        ("readonly", ctypes.c_int),
-        ("ndim", ctypes.c_int),
-        ("format", ctypes.c_char_p),
-        ("shape", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("strides", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("suboffsets", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("internal", ctypes.c_void_p),
-    )
-
-
-PyBUF_SIMPLE = 0
-PyBUF_WRITABLE = 0x0001
-PyBUF_FORMAT = 0x0004
-PyBUF_ND = 0x0008
-PyBUF_STRIDES = 0x0010 | PyBUF_ND
-PyBUF_INDIRECT = 0x0100 | PyBUF_STRIDES
-PyBUF_FULL_RO = PyBUF_INDIRECT | PyBUF_FORMAT
 
 _get_buffer = ctypes.pythonapi.PyObject_GetBuffer
 _get_buffer.argtypes = (ctypes.py_object, ctypes.POINTER(Py_buffer), ctypes.c_int)
