@@ -472,13 +472,25 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 ///
 /// The request `flags` are negotiated (a `BufferError` if they cannot be met) before the
 /// item type is validated, in pygame's order. The view is always a full (strided,
-/// formatted) one; the exporter itself is only ever asked for a read-only one, so an
-/// unsatisfiable request is always our `BufferError`, never an exporter's own error type.
+/// formatted) one, so an unsatisfiable request is our `BufferError`, never an exporter's
+/// own error type.
 pub fn acquire_exporter(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<View> {
     let py = obj.py();
     // SAFETY: PyObject_CheckBuffer only reads the type's buffer slot of a live object.
     if unsafe { ffi::PyObject_CheckBuffer(obj.as_ptr()) } == 1 {
-        let guard = BufferGuard::get(obj, flags::RECORDS_RO)?;
+        let guard = if flags & flags::WRITABLE != 0 {
+            // Ask for writable memory as pygame does, so the exporter's own refusal (a
+            // BufferError) answers first. Another error type (numpy's ValueError for a
+            // read-only array) must still become our BufferError: retry read-only and let
+            // the negotiation below refuse it.
+            match BufferGuard::get(obj, flags::RECORDS) {
+                Ok(guard) => guard,
+                Err(e) if e.is_instance_of::<PyBufferError>(py) => return Err(e),
+                Err(_) => BufferGuard::get(obj, flags::RECORDS_RO)?,
+            }
+        } else {
+            BufferGuard::get(obj, flags::RECORDS_RO)?
+        };
         let layout = guard.layout()?;
         // The request is checked before the item type, as pygame's exporters do.
         negotiate(&layout, guard.readonly(), flags)?;
