@@ -1531,7 +1531,7 @@ def compare_holder_records(spec, ops, ours, theirs, ours_side):
             expected = tuple(
                 flag_expectation(flags, layout, got, theirs_got)
                 if valid
-                else invalid_flag_expectation(flags, read_only_parent(spec), got, theirs_got)
+                else invalid_flag_expectation(flags, parent_layout(spec), got, theirs_got)
                 for flags, got, theirs_got in zip(
                     FORMAT_FLAG_SETS, mine.outcome, ref.outcome, strict=True
                 )
@@ -1561,26 +1561,42 @@ def flag_expectation(flags, layout, ours, theirs):
     return theirs
 
 
-def invalid_flag_expectation(flags, read_only, ours, theirs):
-    """A parent we refuse anyway: pygame first hands the request to the parent, which may refuse
-    its contiguity flags with BufferError before pygame looks at the format; we report the
-    format.  A writable request on read-only data is refused first in both (as in the
-    validation order DECISIONS gives for descriptions).
+def invalid_flag_expectation(flags, layout, ours, theirs):
+    """A parent we refuse anyway (``layout``: its own buffer export's, None without one).
+    pygame hands the request to the parent first, which refuses flags it cannot serve with its
+    own error type (numpy: ValueError) before pygame looks at the format.  DECISIONS (Types and
+    formats: an unsatisfiable request raises BufferError; Validation order: a writable request
+    on read-only data is refused before the format is examined).
     """
-    if flags & PYBUF_WRITABLE and read_only:
-        return ("err", BufferError)  # pygame passes on the parent's refusal (numpy: ValueError)
-    if flags & PYBUF_WRITABLE and read_only is None:
+    if layout is None:
         return theirs
-    if theirs == ("err", BufferError) and ours == ("err", ValueError):
-        return ours
+    if flags & PYBUF_WRITABLE and layout[3]:
+        return ("err", BufferError)
+    if not cpython_accepts(flags, layout) and ours in (("err", BufferError), ("err", ValueError)):
+        return ours  # refusing the flags or the format first are both fine
     return theirs
+
+
+def parent_layout(spec):
+    """The layout of the parent's own buffer export (None if it exports no buffer); for a proxy
+    of a proxy, that of the innermost parent, whose export the inner proxy passes on.
+    """
+    if isinstance(spec, NestedSpec):
+        return parent_layout(spec.inner)
+    parent = spec.make(PgProxy).parent
+    outcome = attempt(lambda: buffer_info(parent, PYBUF_FULL_RO))
+    if outcome[0] != "ok":
+        return None
+    info = outcome[1]
+    shape = info["shape"] or ()
+    strides = info["strides"] or c_strides(shape, info["itemsize"])
+    return (shape, strides, info["itemsize"], bool(info["readonly"]))
 
 
 def read_only_parent(spec):
     """Whether the parent's own buffer export is read-only (None if it exports no buffer)."""
-    parent = spec.make(PgProxy).parent
-    outcome = attempt(lambda: bool(buffer_info(parent, PYBUF_FULL_RO)["readonly"]))
-    return outcome[1] if outcome[0] == "ok" else None
+    layout = parent_layout(spec)
+    return None if layout is None else layout[3]
 
 
 def same_strides(shape, ours, theirs):
