@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
 pygame = pytest.importorskip("pygame", minversion="2.6.1")
 
+from cstructs import Py_buffer, PyArrayInterface  # noqa: E402
 from pygame.bufferproxy import BufferProxy as PgProxy  # noqa: E402
 
 import bufferproxy  # noqa: E402
@@ -82,45 +83,15 @@ FORMAT_FLAG_SETS = tuple(flags for flags in ND_FLAG_SETS if flags & PYBUF_FORMAT
 WRITABLE_FORMAT_FLAG_SETS = tuple(flags for flags in FORMAT_FLAG_SETS if flags & PYBUF_WRITABLE)
 
 
-class PyBuffer(ctypes.Structure):
-    _fields_ = (
-        ("buf", ctypes.c_void_p),
-        ("obj", ctypes.c_void_p),
-        ("len", ctypes.c_ssize_t),
-        ("itemsize", ctypes.c_ssize_t),
-        ("readonly", ctypes.c_int),
-        ("ndim", ctypes.c_int),
-        ("format", ctypes.c_char_p),
-        ("shape", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("strides", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("suboffsets", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("internal", ctypes.c_void_p),
-    )
-
-
-class PyArrayInterface(ctypes.Structure):
-    _fields_ = (
-        ("two", ctypes.c_int),
-        ("nd", ctypes.c_int),
-        ("typekind", ctypes.c_char),
-        ("itemsize", ctypes.c_int),
-        ("flags", ctypes.c_int),
-        ("shape", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("strides", ctypes.POINTER(ctypes.c_ssize_t)),
-        ("data", ctypes.c_void_p),
-        ("descr", ctypes.c_void_p),
-    )
-
-
 def _capi(name, restype, *argtypes):
     # Private prototypes: do not touch the shared ctypes.pythonapi function objects.
     return ctypes.PYFUNCTYPE(restype, *argtypes)((name, ctypes.pythonapi))
 
 
 _get_buffer = _capi(
-    "PyObject_GetBuffer", ctypes.c_int, ctypes.py_object, ctypes.POINTER(PyBuffer), ctypes.c_int
+    "PyObject_GetBuffer", ctypes.c_int, ctypes.py_object, ctypes.POINTER(Py_buffer), ctypes.c_int
 )
-_release_buffer = _capi("PyBuffer_Release", None, ctypes.POINTER(PyBuffer))
+_release_buffer = _capi("PyBuffer_Release", None, ctypes.POINTER(Py_buffer))
 _capsule_pointer = _capi("PyCapsule_GetPointer", ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)
 _capsule_name = _capi("PyCapsule_GetName", ctypes.c_char_p, ctypes.py_object)
 _capsule_new = _capi(
@@ -137,7 +108,7 @@ def _ssize_array(pointer, n):
 
 def buffer_info(obj, flags, ref=0):
     """PyObject_GetBuffer(obj, flags) as a comparable dict; buf relative to ``ref``."""
-    view = PyBuffer()
+    view = Py_buffer()
     _get_buffer(obj, ctypes.byref(view), flags)
     try:
         return {
