@@ -94,7 +94,7 @@ struct Parts {
 
 impl Parts {
     fn layout(&self) -> Layout {
-        Layout::new(self.shape.clone(), Some(self.strides.clone()), self.itemsize)
+        Layout::new(&self.shape, Some(&self.strides), self.itemsize)
             .expect("small layouts are valid")
     }
 }
@@ -303,7 +303,7 @@ proptest! {
     #[test]
     fn layout_new_matches_i128_reference((shape, strides, itemsize) in layout_args()) {
         let expected = ref_layout(&shape, strides.as_deref(), itemsize);
-        let got = Layout::new(shape.clone(), strides.clone(), itemsize);
+        let got = Layout::new(&shape, strides.as_deref(), itemsize);
         match (expected, got) {
             (None, Err(e)) => prop_assert!(matches!(e, Error::Value(_)), "{e:?}"),
             (None, Ok(l)) => prop_assert!(false, "accepted an invalid layout: {l:?}"),
@@ -330,16 +330,16 @@ proptest! {
 #[test]
 fn layout_new_boundaries() {
     // Length exactly isize::MAX is fine, one more item byte is not.
-    assert_eq!(Layout::new(vec![isize::MAX], None, 1).unwrap().len(), isize::MAX);
-    assert!(Layout::new(vec![isize::MAX], None, 2).is_err());
+    assert_eq!(Layout::new(&[isize::MAX], None, 1).unwrap().len(), isize::MAX);
+    assert!(Layout::new(&[isize::MAX], None, 2).is_err());
     // Extent exactly isize::MAX bytes.
-    let l = Layout::new(vec![2], Some(vec![isize::MAX - 1]), 1).unwrap();
+    let l = Layout::new(&[2], Some(&[isize::MAX - 1]), 1).unwrap();
     assert_eq!(l.extent(), Extent { lo: 0, hi: isize::MAX });
-    assert!(Layout::new(vec![2], Some(vec![isize::MAX]), 1).is_err());
-    let l = Layout::new(vec![2], Some(vec![-(isize::MAX - 1)]), 1).unwrap();
+    assert!(Layout::new(&[2], Some(&[isize::MAX]), 1).is_err());
+    let l = Layout::new(&[2], Some(&[-(isize::MAX - 1)]), 1).unwrap();
     assert_eq!(l.extent(), Extent { lo: -(isize::MAX - 1), hi: 1 });
-    assert!(Layout::new(vec![2], Some(vec![-isize::MAX]), 1).is_err());
-    assert!(Layout::new(vec![2], Some(vec![isize::MIN]), 1).is_err());
+    assert!(Layout::new(&[2], Some(&[-isize::MAX]), 1).is_err());
+    assert!(Layout::new(&[2], Some(&[isize::MIN]), 1).is_err());
 }
 
 /// Shrunk counterexample of `layout_new_matches_i128_reference`: an empty array whose
@@ -349,7 +349,7 @@ fn layout_new_boundaries() {
 #[test]
 fn empty_layout_with_unrepresentable_c_strides_is_accepted() {
     for (shape, itemsize) in [(vec![0, isize::MAX], 2), (vec![0, 1 << 32, 1 << 32], 1)] {
-        let l = Layout::new(shape.clone(), None, itemsize)
+        let l = Layout::new(&shape, None, itemsize)
             .unwrap_or_else(|e| panic!("{shape:?} itemsize {itemsize}: {e:?}"));
         assert_eq!(l.len(), 0);
         assert_eq!(l.extent(), Extent { lo: 0, hi: 0 });
@@ -408,7 +408,7 @@ proptest! {
         shape in prop::collection::vec(0isize..5, 0..=4),
         itemsize in 1isize..=9,
     ) {
-        let l = Layout::new(shape.clone(), None, itemsize).unwrap();
+        let l = Layout::new(&shape, None, itemsize).unwrap();
         prop_assert!(brute_c_contiguous(&shape, l.strides(), itemsize));
         prop_assert!(l.is_c_contiguous());
     }

@@ -6,7 +6,9 @@
 //! innermost dimension is copied as one block when its items are adjacent.
 
 use super::error::value_error;
+use super::layout::Dims;
 use super::{Error, Layout};
+use std::mem::MaybeUninit;
 
 /// Checks that `mem` covers the layout's extent around `origin`, and that the
 /// C-order side has exactly `layout.len()` bytes.
@@ -44,7 +46,7 @@ fn for_each_row(layout: &Layout, mut f: impl FnMut(isize)) {
     let ndim = layout.ndim();
     let outer = ndim.saturating_sub(1);
     let (shape, strides) = (&layout.shape()[..outer], &layout.strides()[..outer]);
-    let mut index = vec![0isize; outer];
+    let mut index: Dims = smallvec::smallvec![0; outer];
     let mut offset = 0isize;
     loop {
         f(offset);
@@ -97,13 +99,39 @@ fn transfer(layout: &Layout, origin: usize, mut copy: impl FnMut(usize, usize, u
 /// `origin` is the index in `mem` of the first item (items with negative strides lie
 /// before it). `out.len()` must equal `layout.len()`.
 pub fn gather(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Result<(), Error> {
-    check_span(mem.len(), origin, layout, out.len())?;
+    gather_into(mem, origin, layout, out.len(), |at, bytes| {
+        out[at..at + bytes.len()].copy_from_slice(bytes)
+    })
+}
+
+/// [`gather`] into memory that need not be initialised (a freshly allocated `bytes`
+/// object, say): on success every byte of `out` has been written, once.
+pub fn gather_uninit(
+    mem: &[u8],
+    origin: usize,
+    layout: &Layout,
+    out: &mut [MaybeUninit<u8>],
+) -> Result<(), Error> {
+    gather_into(mem, origin, layout, out.len(), |at, bytes| {
+        out[at..at + bytes.len()].write_copy_of_slice(bytes);
+    })
+}
+
+/// Checks the span, then calls `put(linear_pos, bytes)` for consecutive blocks that
+/// together cover `[0, out_len)` exactly once, in order.
+fn gather_into(
+    mem: &[u8],
+    origin: usize,
+    layout: &Layout,
+    out_len: usize,
+    mut put: impl FnMut(usize, &[u8]),
+) -> Result<(), Error> {
+    check_span(mem.len(), origin, layout, out_len)?;
     if layout.is_c_contiguous() {
-        let n = out.len();
-        out.copy_from_slice(&mem[origin..origin + n]);
+        put(0, &mem[origin..origin + out_len]);
         return Ok(());
     }
-    transfer(layout, origin, |m, l, n| out[l..l + n].copy_from_slice(&mem[m..m + n]));
+    transfer(layout, origin, |m, l, n| put(l, &mem[m..m + n]));
     Ok(())
 }
 
@@ -145,7 +173,7 @@ mod tests {
     fn gathers_a_strided_window() {
         // 2x2 window of a 3x4 byte matrix, starting at row 1, col 1.
         let mem: Vec<u8> = (0..12).collect();
-        let l = Layout::new(vec![2, 2], Some(vec![4, 1]), 1).unwrap();
+        let l = Layout::new(&[2, 2], Some(&[4, 1]), 1).unwrap();
         let mut out = [0u8; 4];
         gather(&mem, 5, &l, &mut out).unwrap();
         assert_eq!(out, [5, 6, 9, 10]);
@@ -154,7 +182,7 @@ mod tests {
     #[test]
     fn gathers_reversed_rows() {
         let mem: Vec<u8> = (0..6).collect();
-        let l = Layout::new(vec![3], Some(vec![-2]), 2).unwrap();
+        let l = Layout::new(&[3], Some(&[-2]), 2).unwrap();
         let mut out = [0u8; 6];
         gather(&mem, 4, &l, &mut out).unwrap();
         assert_eq!(out, [4, 5, 2, 3, 0, 1]);
@@ -163,7 +191,7 @@ mod tests {
     #[test]
     fn scatter_inverts_gather() {
         let mut mem = vec![0u8; 12];
-        let l = Layout::new(vec![2, 3], Some(vec![1, 4]), 1).unwrap();
+        let l = Layout::new(&[2, 3], Some(&[1, 4]), 1).unwrap();
         scatter(&[1, 2, 3, 4, 5, 6], &mut mem, 0, &l).unwrap();
         assert_eq!(mem, [1, 4, 0, 0, 2, 5, 0, 0, 3, 6, 0, 0]);
         let mut out = [0u8; 6];
@@ -174,28 +202,28 @@ mod tests {
     #[test]
     fn fortran_layouts_are_one_slice_in_memory_order() {
         let mem: Vec<u8> = (0..6).collect();
-        let f = Layout::new(vec![2, 3], Some(vec![1, 2]), 1).unwrap();
+        let f = Layout::new(&[2, 3], Some(&[1, 2]), 1).unwrap();
         assert_eq!(contiguous_bytes(&mem, 0, &f).unwrap(), Some(&mem[..]));
         let mut out = [0u8; 6];
         gather(&mem, 0, &f, &mut out).unwrap();
         assert_eq!(out, [0, 2, 4, 1, 3, 5]);
-        let strided = Layout::new(vec![3], Some(vec![2]), 1).unwrap();
+        let strided = Layout::new(&[3], Some(&[2]), 1).unwrap();
         assert_eq!(contiguous_bytes(&mem, 0, &strided).unwrap(), None);
     }
 
     #[test]
     fn zero_dim_and_empty() {
-        let l = Layout::new(vec![], None, 2).unwrap();
+        let l = Layout::new(&[], None, 2).unwrap();
         let mut out = [0u8; 2];
         gather(&[7, 8, 9], 1, &l, &mut out).unwrap();
         assert_eq!(out, [8, 9]);
-        let l = Layout::new(vec![0, 3], None, 2).unwrap();
+        let l = Layout::new(&[0, 3], None, 2).unwrap();
         gather(&[], 0, &l, &mut []).unwrap();
     }
 
     #[test]
     fn spans_are_checked() {
-        let l = Layout::new(vec![3], Some(vec![-2]), 2).unwrap();
+        let l = Layout::new(&[3], Some(&[-2]), 2).unwrap();
         let mut out = [0u8; 6];
         assert!(gather(&[0; 6], 3, &l, &mut out).is_err());
         assert!(gather(&[0; 5], 4, &l, &mut out).is_err());

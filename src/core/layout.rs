@@ -10,6 +10,11 @@
 use super::contig;
 use super::error::value_error;
 use super::Error;
+use smallvec::SmallVec;
+
+/// Per-dimension values (shape or strides), stored inline up to four dimensions so that
+/// building or copying a layout of an ordinary image or array does not allocate.
+pub type Dims = SmallVec<[isize; 4]>;
 
 /// The span of bytes a layout touches, relative to the address of its first element.
 ///
@@ -33,8 +38,8 @@ impl Extent {
 /// A validated strided layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
-    shape: Vec<isize>,
-    strides: Vec<isize>,
+    shape: Dims,
+    strides: Dims,
     itemsize: isize,
     len: isize,
     extent: Extent,
@@ -45,39 +50,35 @@ impl Layout {
     ///
     /// Errors (all `ValueError`): an item size below 1, strides whose length differs
     /// from the shape's, a negative dimension, a byte length or extent beyond `isize::MAX`.
-    pub fn new(
-        shape: Vec<isize>,
-        strides: Option<Vec<isize>>,
-        itemsize: isize,
-    ) -> Result<Self, Error> {
+    pub fn new(shape: &[isize], strides: Option<&[isize]>, itemsize: isize) -> Result<Self, Error> {
         if itemsize < 1 {
             return Err(value_error!("item size must be at least 1, not {itemsize}"));
         }
         if let Some(dim) = shape.iter().find(|&&d| d < 0) {
             return Err(value_error!("'shape' has a negative dimension ({dim})"));
         }
-        let len = checked_len(&shape, itemsize)
+        let len = checked_len(shape, itemsize)
             .ok_or_else(|| value_error!("'shape' {shape:?} with item size {itemsize} gives a length beyond the address space"))?;
         let strides = match strides {
             Some(s) if s.len() != shape.len() => {
                 return Err(value_error!("'shape' and 'strides' are not the same length"));
             }
-            Some(s) => s,
-            None => c_strides(&shape, itemsize).ok_or_else(|| {
+            Some(s) => Dims::from_slice(s),
+            None => c_strides(shape, itemsize).ok_or_else(|| {
                 value_error!("'shape' {shape:?} is too large for C-order strides")
             })?,
         };
-        let extent = checked_extent(&shape, &strides, itemsize).ok_or_else(|| {
+        let extent = checked_extent(shape, &strides, itemsize).ok_or_else(|| {
             value_error!("'strides' {strides:?} with 'shape' {shape:?} span more bytes than the address space")
         })?;
-        Ok(Layout { shape, strides, itemsize, len, extent })
+        Ok(Layout { shape: Dims::from_slice(shape), strides, itemsize, len, extent })
     }
 
     /// A one-dimensional run of `len` bytes.
     pub fn bytes(len: usize) -> Result<Self, Error> {
         let len = isize::try_from(len)
             .map_err(|_| value_error!("length {len} is beyond the address space"))?;
-        Layout::new(vec![len], None, 1)
+        Layout::new(&[len], None, 1)
     }
 
     /// Length of each dimension.
@@ -145,9 +146,9 @@ pub fn checked_len(shape: &[isize], itemsize: isize) -> Option<isize> {
 /// A zero dimension makes the outer strides 0, as pygame computes them. An empty array
 /// touches no memory, so its strides cannot overflow anything: there the products wrap
 /// (as in pygame's C arithmetic) instead of failing.
-pub fn c_strides(shape: &[isize], itemsize: isize) -> Option<Vec<isize>> {
+pub fn c_strides(shape: &[isize], itemsize: isize) -> Option<Dims> {
     let empty = shape.contains(&0);
-    let mut strides = vec![0; shape.len()];
+    let mut strides: Dims = smallvec::smallvec![0; shape.len()];
     let mut step = itemsize;
     for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
         *stride = step;
@@ -182,7 +183,7 @@ mod tests {
 
     #[test]
     fn default_strides_are_c_order() {
-        let l = Layout::new(vec![2, 3, 4], None, 2).unwrap();
+        let l = Layout::new(&[2, 3, 4], None, 2).unwrap();
         assert_eq!(l.strides(), &[24, 8, 2]);
         assert_eq!(l.len(), 48);
         assert_eq!(l.extent(), Extent { lo: 0, hi: 48 });
@@ -190,7 +191,7 @@ mod tests {
 
     #[test]
     fn zero_size_keeps_c_strides_and_empty_extent() {
-        let l = Layout::new(vec![3, 0, 5], None, 4).unwrap();
+        let l = Layout::new(&[3, 0, 5], None, 4).unwrap();
         assert_eq!(l.strides(), &[0, 20, 4]);
         assert_eq!(l.len(), 0);
         assert_eq!(l.extent(), Extent { lo: 0, hi: 0 });
@@ -199,55 +200,54 @@ mod tests {
 
     #[test]
     fn zero_dim_is_one_item() {
-        let l = Layout::new(vec![], None, 8).unwrap();
+        let l = Layout::new(&[], None, 8).unwrap();
         assert_eq!(l.len(), 8);
         assert_eq!(l.extent(), Extent { lo: 0, hi: 8 });
     }
 
     #[test]
     fn negative_strides_extend_below() {
-        let l = Layout::new(vec![3, 2], Some(vec![-8, 2]), 2).unwrap();
+        let l = Layout::new(&[3, 2], Some(&[-8, 2]), 2).unwrap();
         assert_eq!(l.extent(), Extent { lo: -16, hi: 4 });
         assert_eq!(l.extent().size(), 20);
     }
 
     #[test]
     fn negative_dimension_is_rejected() {
-        let e = Layout::new(vec![2, -1], None, 1).unwrap_err();
+        let e = Layout::new(&[2, -1], None, 1).unwrap_err();
         assert!(matches!(e, Error::Value(ref m) if m.contains("'shape'")), "{e:?}");
     }
 
     #[test]
     fn overflowing_length_is_rejected_not_wrapped() {
         // pygame computes 2**32 * 2**32 = 0 here.
-        let e = Layout::new(vec![1 << 32, 1 << 32], None, 1).unwrap_err();
+        let e = Layout::new(&[1 << 32, 1 << 32], None, 1).unwrap_err();
         assert!(matches!(e, Error::Value(ref m) if m.contains("'shape'")), "{e:?}");
     }
 
     #[test]
     fn zero_dimension_wins_over_huge_ones() {
-        let l = Layout::new(vec![isize::MAX, 0], Some(vec![1, 1]), 1).unwrap();
+        let l = Layout::new(&[isize::MAX, 0], Some(&[1, 1]), 1).unwrap();
         assert_eq!(l.len(), 0);
     }
 
     #[test]
     fn overflowing_extent_is_rejected() {
-        let e = Layout::new(vec![2, 2], Some(vec![isize::MAX, 1]), 1).unwrap_err();
+        let e = Layout::new(&[2, 2], Some(&[isize::MAX, 1]), 1).unwrap_err();
         assert!(matches!(e, Error::Value(ref m) if m.contains("'strides'")), "{e:?}");
-        let e =
-            Layout::new(vec![2, 2], Some(vec![isize::MIN / 2 - 1, isize::MAX / 2]), 1).unwrap_err();
+        let e = Layout::new(&[2, 2], Some(&[isize::MIN / 2 - 1, isize::MAX / 2]), 1).unwrap_err();
         assert!(matches!(e, Error::Value(_)), "{e:?}");
     }
 
     #[test]
     fn strides_length_must_match() {
-        let e = Layout::new(vec![2, 2], Some(vec![1]), 1).unwrap_err();
+        let e = Layout::new(&[2, 2], Some(&[1]), 1).unwrap_err();
         assert_eq!(e, Error::Value("'shape' and 'strides' are not the same length".into()));
     }
 
     #[test]
     fn zero_strides_alias_one_item() {
-        let l = Layout::new(vec![4], Some(vec![0]), 4).unwrap();
+        let l = Layout::new(&[4], Some(&[0]), 4).unwrap();
         assert_eq!(l.len(), 16);
         assert_eq!(l.extent(), Extent { lo: 0, hi: 4 });
         assert!(!l.is_c_contiguous());

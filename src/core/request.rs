@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn contiguous_layout_table() {
-        let l = Layout::new(vec![2, 3], None, 4).unwrap();
+        let l = Layout::new(&[2, 3], None, 4).unwrap();
         assert_eq!(grant(&l, false, SIMPLE), Some((false, false, false)));
         assert_eq!(grant(&l, false, WRITABLE), Some((false, false, false)));
         assert_eq!(grant(&l, false, ND), Some((false, true, false)));
@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn strided_layout_needs_strides() {
-        let l = Layout::new(vec![2, 3], Some(vec![8, 2]), 1).unwrap();
+        let l = Layout::new(&[2, 3], Some(&[8, 2]), 1).unwrap();
         assert_eq!(grant(&l, false, SIMPLE), None);
         assert_eq!(grant(&l, false, ND), None);
         assert_eq!(grant(&l, false, STRIDES), Some((false, true, true)));
@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn fortran_layout() {
-        let l = Layout::new(vec![2, 3], Some(vec![1, 2]), 1).unwrap();
+        let l = Layout::new(&[2, 3], Some(&[1, 2]), 1).unwrap();
         assert_eq!(grant(&l, false, F_CONTIGUOUS), Some((false, true, true)));
         assert_eq!(grant(&l, false, ANY_CONTIGUOUS), Some((false, true, true)));
         assert_eq!(grant(&l, false, C_CONTIGUOUS), None);

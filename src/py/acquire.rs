@@ -8,6 +8,7 @@ use super::ffi::{pai, PyArrayInterface};
 use crate::core::format::{
     arraystruct_to_format, check_exporter_format, typestr_to_format, Format,
 };
+use crate::core::layout::Dims;
 use crate::core::request::{flags, negotiate};
 use crate::core::Layout;
 use pyo3::exceptions::{PyBufferError, PyOverflowError, PyTypeError, PyValueError};
@@ -93,20 +94,21 @@ impl BufferGuard {
         let ndim = usize::try_from(v.ndim).map_err(|_| {
             PyValueError::new_err(format!("exporter gave a negative ndim ({})", v.ndim))
         })?;
-        let shape = if ndim == 0 {
-            Vec::new()
+        let whole = [v.len / v.itemsize.max(1)];
+        let shape: &[isize] = if ndim == 0 {
+            &[]
         } else if v.shape.is_null() {
-            vec![v.len / v.itemsize.max(1)]
+            &whole
         } else {
             // SAFETY: with ndim > 0 and a non-NULL shape, CPython's protocol guarantees
             // `ndim` readable entries until release.
-            unsafe { std::slice::from_raw_parts(v.shape, ndim) }.to_vec()
+            unsafe { std::slice::from_raw_parts(v.shape, ndim) }
         };
         let strides = if ndim == 0 || v.strides.is_null() {
             None
         } else {
             // SAFETY: as for the shape.
-            Some(unsafe { std::slice::from_raw_parts(v.strides, ndim) }.to_vec())
+            Some(unsafe { std::slice::from_raw_parts(v.strides, ndim) })
         };
         Ok(Layout::new(shape, strides, v.itemsize)?)
     }
@@ -225,7 +227,7 @@ fn int_tuple<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Option<&'a Bound<'py, PyTup
     tuple.iter().all(|i| i.is_instance_of::<PyInt>()).then_some(tuple)
 }
 
-fn isize_items(tuple: &Bound<'_, PyTuple>) -> PyResult<Vec<isize>> {
+fn isize_items(tuple: &Bound<'_, PyTuple>) -> PyResult<Dims> {
     tuple.iter().map(|i| i.extract::<isize>()).collect()
 }
 
@@ -339,7 +341,7 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mappi
 
     let shape = isize_items(shape)?;
     let strides = strides.as_ref().map(isize_items).transpose()?;
-    let layout = Layout::new(shape, strides, itemsize)?;
+    let layout = Layout::new(&shape, strides.as_deref(), itemsize)?;
 
     let data = match data {
         Data::Address { .. } => {
@@ -544,27 +546,27 @@ pub fn capsule_interface(obj: &Bound<'_, PyAny>) -> Option<*const PyArrayInterfa
 ///
 /// # Safety
 ///
-/// `inter` must point to a valid PyArrayInterface that outlives the call.
-pub unsafe fn interface_dims(
+/// `inter` must point to a valid PyArrayInterface that outlives `'a`.
+pub unsafe fn interface_dims<'a>(
     inter: *const PyArrayInterface,
-) -> PyResult<(Vec<isize>, Option<Vec<isize>>)> {
+) -> PyResult<(&'a [isize], Option<&'a [isize]>)> {
     // SAFETY: the caller guarantees `inter` is valid.
     let inter = unsafe { &*inter };
     let nd = usize::try_from(inter.nd).map_err(|_| {
         PyValueError::new_err(format!("array interface has a negative nd ({})", inter.nd))
     })?;
     if nd == 0 {
-        return Ok((Vec::new(), None));
+        return Ok((&[], None));
     }
     if inter.shape.is_null() {
         return Err(PyValueError::new_err("array interface has no shape"));
     }
     // SAFETY: a valid interface with nd > 0 has `nd` shape entries, and `nd` strides when
     // strides is not NULL.
-    let shape = unsafe { std::slice::from_raw_parts(inter.shape, nd) }.to_vec();
+    let shape = unsafe { std::slice::from_raw_parts(inter.shape, nd) };
     let strides = (!inter.strides.is_null())
         // SAFETY: as above.
-        .then(|| unsafe { std::slice::from_raw_parts(inter.strides, nd) }.to_vec());
+        .then(|| unsafe { std::slice::from_raw_parts(inter.strides, nd) });
     Ok((shape, strides))
 }
 

@@ -5,7 +5,7 @@
 use super::acquire::{capsule_interface, interface_dims, View};
 use super::ffi::{pai, PyArrayInterface};
 use crate::core::format::{is_swapped, typekind_of, typestr_of, NATIVE_ORDER, SWAPPED_ORDER};
-use crate::core::layout::c_strides;
+use crate::core::layout::{c_strides, Dims};
 use pyo3::exceptions::{PyAttributeError, PyValueError};
 use pyo3::ffi;
 use pyo3::intern;
@@ -130,8 +130,8 @@ pub fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, 
     let inter = unsafe { &*inter };
     let itemsize = inter.itemsize as isize;
     let strides = match strides {
-        Some(s) => s,
-        None => c_strides(&shape, itemsize)
+        Some(s) => Dims::from_slice(s),
+        None => c_strides(shape, itemsize)
             .ok_or_else(|| PyValueError::new_err("array interface shape overflows"))?,
     };
     let order = if inter.itemsize <= 1 {

@@ -6,4 +6,5 @@ pub mod export;
 pub mod ffi;
 pub mod interface;
 pub mod proxy;
+pub mod slot;
 pub mod testing;

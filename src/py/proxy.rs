@@ -4,7 +4,8 @@
 use super::acquire::{acquire_exporter, parse_mapping, Keep, Mapping, View};
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
-use crate::core::copy::{contiguous_bytes, gather};
+use super::slot::Slot;
+use crate::core::copy::{contiguous_bytes, gather_uninit};
 use crate::core::request::{flags, negotiate, Grant};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::ffi;
@@ -13,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 use std::ffi::c_int;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::mem::MaybeUninit;
 
 /// A dict description, read once: its memory and its callbacks.
 struct Description {
@@ -37,15 +38,24 @@ impl Description {
     }
 }
 
-/// Calls the description's `after(parent)` when dropped; errors go to `sys.unraisablehook`.
-struct AfterCall(Arc<Description>);
+/// Calls a description's `after(parent)` when dropped; errors go to `sys.unraisablehook`.
+struct AfterCall {
+    after: Py<PyAny>,
+    parent: Py<PyAny>,
+}
+
+impl AfterCall {
+    fn new(py: Python<'_>, desc: &Description) -> Option<Self> {
+        let after = desc.after.as_ref()?.clone_ref(py);
+        Some(AfterCall { after, parent: desc.parent.clone_ref(py) })
+    }
+}
 
 impl Drop for AfterCall {
     fn drop(&mut self) {
-        let Some(after) = &self.0.after else { return };
         Python::attach(|py| {
-            if let Err(err) = after.call1(py, (self.0.parent.clone_ref(py),)) {
-                err.write_unraisable(py, Some(after.bind(py)));
+            if let Err(err) = self.after.call1(py, (self.parent.clone_ref(py),)) {
+                err.write_unraisable(py, Some(self.after.bind(py)));
             }
         });
     }
@@ -57,7 +67,7 @@ impl Drop for AfterCall {
 /// after it (fields drop in declaration order), as pygame releases them.
 enum Acquired {
     /// A dict description, bracketed by `before` (done) and `after` (on drop).
-    Described { _after: AfterCall, view: View },
+    Described { after: Option<AfterCall>, view: View },
     /// An exporter's memory, holding its export open.
     Exported(View),
 }
@@ -67,51 +77,6 @@ impl Acquired {
         match self {
             Acquired::Described { view, .. } | Acquired::Exported(view) => view,
         }
-    }
-}
-
-/// A value set once (or taken by the garbage collector), shared as an `Arc`.
-///
-/// Not `OnceLock`: CPython may traverse a subclass instance for the garbage collector
-/// before pyo3 has written its contents, while the memory is still zero-filled. A zeroed
-/// `Mutex<Option<Arc<_>>>` is an unlocked mutex holding `None`; a zeroed `OnceLock` reads
-/// as initialised, with a NULL value.
-struct Slot<T>(Mutex<Option<Arc<T>>>);
-
-impl<T> Slot<T> {
-    fn new() -> Self {
-        Slot(Mutex::new(None))
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Arc<T>>> {
-        // Nothing panics while the lock is held, so a poisoned lock still holds a valid value.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn get(&self) -> Option<Arc<T>> {
-        self.lock().clone()
-    }
-
-    /// Stores `value` unless a value is there already; returns the one that stays, and the
-    /// rejected one (to be dropped by the caller, outside the lock: dropping may run Python).
-    fn set(&self, value: Arc<T>) -> (Arc<T>, Option<Arc<T>>) {
-        let mut slot = self.lock();
-        match &*slot {
-            Some(existing) => (existing.clone(), Some(value)),
-            None => {
-                *slot = Some(value.clone());
-                (value, None)
-            }
-        }
-    }
-
-    /// The value, without waiting: for the garbage collector, which must not block.
-    fn peek(&self) -> Option<Arc<T>> {
-        self.0.try_lock().ok().and_then(|slot| slot.clone())
-    }
-
-    fn take(&mut self) -> Option<Arc<T>> {
-        self.0.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
     }
 }
 
@@ -141,13 +106,13 @@ impl BufferProxy {
     }
 
     /// The parsed description of a dict source (parsed at first use), or None for exporters.
-    fn description(&self, py: Python<'_>, writable: bool) -> PyResult<Option<Arc<Description>>> {
+    fn description(&self, py: Python<'_>, writable: bool) -> PyResult<Option<&Description>> {
         if let Some(d) = self.description.get() {
             return Ok(Some(d));
         }
         let source = self.source(py)?;
         let Ok(dict) = source.cast::<PyDict>() else { return Ok(None) };
-        let parsed = Arc::new(Description::parse(dict, writable)?);
+        let parsed = Box::new(Description::parse(dict, writable)?);
         // A callback running Python may have let another thread parse first; both are equal.
         let (kept, _rejected) = self.description.set(parsed);
         Ok(Some(kept))
@@ -162,7 +127,8 @@ impl BufferProxy {
             if let Some(before) = &desc.before {
                 before.call1(py, (desc.parent.clone_ref(py),))?;
             }
-            return Ok((Acquired::Described { _after: AfterCall(desc), view }, grant));
+            let after = AfterCall::new(py, desc);
+            return Ok((Acquired::Described { after, view }, grant));
         }
         let view = acquire_exporter(self.source(py)?, flags)?;
         let grant = negotiate(&view.layout, view.readonly, flags)?;
@@ -170,14 +136,14 @@ impl BufferProxy {
     }
 
     /// The acquisition held from first use until the proxy dies.
-    fn held(&self, py: Python<'_>) -> PyResult<Arc<Acquired>> {
+    fn held(&self, py: Python<'_>) -> PyResult<&Acquired> {
         if let Some(held) = self.held.get() {
             return Ok(held);
         }
         let (acquired, _) = self.acquire(py, flags::RECORDS_RO)?;
         // If a callback re-entered (or another thread ran) and got there first, ours is
-        // released when `_rejected` drops, outside the lock.
-        let (kept, _rejected) = self.held.set(Arc::new(acquired));
+        // released when `_rejected` drops.
+        let (kept, _rejected) = self.held.set(Box::new(acquired));
         Ok(kept)
     }
 }
@@ -281,17 +247,22 @@ impl BufferProxy {
     /// else gathered in C (row-major) order with the gaps removed.
     #[getter]
     fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let held = self.held(py)?;
-        let view = held.view();
+        let view = self.held(py)?.view();
         let len = view.layout.len().unsigned_abs();
         // SAFETY: the view's memory is readable over its extent: it is held open (exports,
-        // buffer objects) or promised by the description's author (raw addresses).
+        // buffer objects) or promised by the description's author (raw addresses), and
+        // stays so while `self` (which holds it) is borrowed.
         let (mem, origin) = unsafe { view.span() };
         // Contiguous data is copied once, as is; anything else is gathered in C order.
-        if let Some(bytes) = contiguous_bytes(mem, origin, &view.layout)? {
-            return Ok(PyBytes::new(py, bytes));
-        }
-        PyBytes::new_with(py, len, |out| Ok(gather(mem, origin, &view.layout, out)?))
+        // Either way the bytes object is written once, never zero-filled first.
+        let contiguous = contiguous_bytes(mem, origin, &view.layout)?;
+        uninit_bytes(py, len, |out| match contiguous {
+            Some(bytes) => {
+                out.write_copy_of_slice(bytes);
+                Ok(())
+            }
+            None => gather_uninit(mem, origin, &view.layout, out),
+        })
     }
 
     /// Version 3 array interface, Python level: a new dict with the keys ``version``,
@@ -343,18 +314,16 @@ impl BufferProxy {
                 data.len()
             )));
         }
-        // SAFETY: the layout is contiguous, so its `len` bytes form one block starting at
-        // the first item (strides of contiguous layouts are positive wherever the dimension
-        // has more than one item); `offset + data.len() <= len` was checked. The view is
-        // writable (RECORDS was negotiated) and held until `acquired` drops. `copy` (memmove)
-        // allows the source to overlap the destination.
-        unsafe {
-            std::ptr::copy(
-                data.as_ptr(),
-                (view.addr as *mut u8).add(offset.unsigned_abs()),
-                data.len(),
-            );
-        }
+        let dst = view.addr + offset.unsigned_abs();
+        detached_if_large(py, data.len(), || {
+            // SAFETY: the layout is contiguous, so its `len` bytes form one block starting
+            // at the first item (strides of contiguous layouts are positive wherever the
+            // dimension has more than one item); `offset + data.len() <= len` was checked.
+            // The view is writable (RECORDS was negotiated) and held until `acquired`
+            // drops, after the copy; the source is held by `source` just as long. `copy`
+            // (memmove) allows the source to overlap the destination.
+            unsafe { std::ptr::copy(data.as_ptr(), dst as *mut u8, data.len()) }
+        });
         drop(acquired);
         Ok(())
     }
@@ -382,9 +351,7 @@ impl BufferProxy {
         // SAFETY: `view` comes from the interpreter's getbuffer call; the memory stays valid
         // until release because `acquired` (holding the parent's export or the description
         // and its `after` call) is kept in the view and dropped by `__releasebuffer__`.
-        unsafe {
-            export::fill(view, slf.into_any(), memory, format, grant, Some(Box::new(acquired)))
-        };
+        unsafe { export::fill(view, slf.into_any(), memory, format, grant, acquired) };
         Ok(())
     }
 
@@ -399,13 +366,17 @@ impl BufferProxy {
         if let Some(source) = &self.source {
             visit.call(source)?;
         }
-        if let Some(desc) = self.description.peek() {
+        if let Some(desc) = self.description.get() {
             visit.call(&desc.parent)?;
             visit.call(&desc.before)?;
             visit.call(&desc.after)?;
             visit.call(desc.mapping.referent())?;
         }
-        if let Some(acquired) = self.held.peek() {
+        if let Some(acquired) = self.held.get() {
+            if let Acquired::Described { after: Some(after), .. } = acquired {
+                visit.call(&after.after)?;
+                visit.call(&after.parent)?;
+            }
             for obj in acquired.view().keep.referents() {
                 visit.call(obj)?;
             }
@@ -418,4 +389,44 @@ impl BufferProxy {
         self.description.take();
         self.source = None;
     }
+}
+
+/// Copies of at least this many bytes run with the interpreter released, so other Python
+/// threads go on meanwhile. Below it, releasing and re-acquiring costs more than it
+/// gives back (`benches/compare.py` measures both sides of the threshold).
+pub const DETACH_THRESHOLD: usize = 64 * 1024;
+
+/// Runs `f` (a copy of `nbytes` bytes), detached from the interpreter if the copy is large.
+fn detached_if_large<T: Send>(py: Python<'_>, nbytes: usize, f: impl FnOnce() -> T + Send) -> T {
+    if nbytes >= DETACH_THRESHOLD {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
+
+/// A new `bytes` object of `len` bytes, every one written by `fill` (run detached from the
+/// interpreter when `len` is large), without zero-filling it first.
+fn uninit_bytes<'py>(
+    py: Python<'py>,
+    len: usize,
+    fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> Result<(), crate::core::Error> + Send,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let size = isize::try_from(len).map_err(|_| PyValueError::new_err("length overflows"))?;
+    // SAFETY: PyBytes_FromStringAndSize with a NULL source allocates an uninitialised
+    // bytes object of `size` bytes (or returns NULL with an exception set).
+    let obj = unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), size) };
+    // SAFETY: `obj` is a new reference or NULL, owned here from now on.
+    let bytes = unsafe { Bound::from_owned_ptr_or_err(py, obj) }?.cast_into::<PyBytes>()?;
+    // SAFETY: the object's buffer has `len` bytes, is not shared yet (nobody else has a
+    // reference), and `MaybeUninit<u8>` needs no initialisation.
+    let out = unsafe {
+        std::slice::from_raw_parts_mut(
+            ffi::PyBytes_AsString(bytes.as_ptr()).cast::<MaybeUninit<u8>>(),
+            len,
+        )
+    };
+    detached_if_large(py, len, || fill(out))?;
+    // Every byte has been written (`fill` succeeded), so the object may now be seen.
+    Ok(bytes)
 }

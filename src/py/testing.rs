@@ -73,7 +73,7 @@ impl Exporter {
         itemsize: Option<isize>,
     ) -> PyResult<Self> {
         let itemsize = itemsize.or_else(|| format_itemsize(format.as_bytes())).unwrap_or(1);
-        let layout = Layout::new(shape, strides, itemsize)?;
+        let layout = Layout::new(&shape, strides.as_deref(), itemsize)?;
         let format =
             CString::new(format).map_err(|_| PyValueError::new_err("format contains NUL"))?;
         let extent = layout.extent();
@@ -140,7 +140,7 @@ impl Exporter {
         let memory = Memory { addr: this.address(), layout: &this.layout, readonly: this.readonly };
         let format = ItemFormat::Owned(this.format.clone());
         // SAFETY: the memory belongs to `slf`, which the view keeps alive until release.
-        unsafe { export::export(view, slf.clone().into_any(), memory, format, flags, None)? };
+        unsafe { export::export(view, slf.clone().into_any(), memory, format, flags, ())? };
         this.exports.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }

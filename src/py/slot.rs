@@ -1,0 +1,75 @@
+//! [`Slot`]: a value set at most once, then read without locking.
+//!
+//! The proxy keeps its parsed description and its held acquisition in slots. Reads are a
+//! single atomic load, which matters on paths like `proxy.length` that do nothing else.
+//!
+//! Not `OnceLock`: CPython may traverse a subclass instance for the garbage collector
+//! before pyo3 has written its contents, while the memory is still zero-filled. A zeroed
+//! `Slot` is a null pointer, i.e. empty; a zeroed `OnceLock` reads as initialised.
+
+use std::marker::PhantomData;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+/// An optional boxed value, set once (first writer wins) and taken only with exclusive
+/// access.
+pub struct Slot<T>(AtomicPtr<T>, PhantomData<*mut T>);
+
+// SAFETY: the slot owns its value (like a `Box<T>`), so sending the slot sends the value.
+unsafe impl<T: Send> Send for Slot<T> {}
+// SAFETY: through `&Slot`, threads read `&T` (needs `T: Sync`) and store values that
+// another thread may later drop (needs `T: Send`).
+unsafe impl<T: Send + Sync> Sync for Slot<T> {}
+
+impl<T> Slot<T> {
+    /// An empty slot.
+    pub const fn new() -> Self {
+        Slot(AtomicPtr::new(ptr::null_mut()), PhantomData)
+    }
+
+    /// The value, if set.
+    pub fn get(&self) -> Option<&T> {
+        let p = self.0.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from `Box::into_raw` in `set` and is freed only
+        // through `take` (or drop), which need `&mut self`: it outlives this borrow of
+        // `self`. The Acquire load pairs with the Release in `set`, so the value is fully
+        // written before it is seen.
+        unsafe { p.as_ref() }
+    }
+
+    /// Stores `value` unless a value is there already. Returns the value that stays, and
+    /// the rejected one, for the caller to drop (dropping may run Python code, so not
+    /// here).
+    pub fn set(&self, value: Box<T>) -> (&T, Option<Box<T>>) {
+        let new = Box::into_raw(value);
+        match self.0.compare_exchange(ptr::null_mut(), new, Ordering::AcqRel, Ordering::Acquire) {
+            // SAFETY: `new` is now owned by the slot and lives as long as `get` says.
+            Ok(_) => (unsafe { &*new }, None),
+            Err(existing) => {
+                // SAFETY: the slot was not empty: `existing` is its live value (as in
+                // `get`); `new` was not stored, so ownership comes back to the caller.
+                unsafe { (&*existing, Some(Box::from_raw(new))) }
+            }
+        }
+    }
+
+    /// Empties the slot, handing its value back.
+    pub fn take(&mut self) -> Option<Box<T>> {
+        let p = std::mem::replace(self.0.get_mut(), ptr::null_mut());
+        // SAFETY: a non-null pointer came from `Box::into_raw` and, the slot being empty
+        // now, is owned by nobody else.
+        (!p.is_null()).then(|| unsafe { Box::from_raw(p) })
+    }
+}
+
+impl<T> Drop for Slot<T> {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot::new()
+    }
+}
