@@ -19,6 +19,8 @@ fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3
 #[pymodule]
 fn _bufferproxy(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<py::proxy::BufferProxy>()?;
+    #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+    py::proxy::install_fast_constructor(&m.py().get_type::<py::proxy::BufferProxy>());
     m.add_class::<py::testing::Exporter>()?;
     m.add_function(wrap_pyfunction!(get_array_interface, m)?)?;
     Ok(())

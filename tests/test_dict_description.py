@@ -252,6 +252,71 @@ def test_unknown_keys_are_ignored():
     assert set(proxy.__array_interface__) == {"version", "typestr", "shape", "strides", "data"}
 
 
+class StrKey(str):
+    """A str subclass key: equal to (and hashing like) the plain name."""
+
+
+class LookalikeKey:
+    """A non-str key that a dict lookup of `name` finds: same hash, equal to it."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __eq__(self, other):
+        return other == self.name
+
+
+def _rebuilt(name):
+    """`name` as a new, non-interned str object."""
+    text = "".join(list(name))
+    assert text == name
+    return text
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [_rebuilt, StrKey, LookalikeKey],
+    ids=["non-interned str", "str subclass", "non-str key equal to the name"],
+)
+@pytest.mark.parametrize("padding", [0, 40], ids=["small dict", "large dict"])
+def test_keys_are_found_as_a_dict_lookup_finds_them(make_key, padding):
+    """The description is read as pygame's PyDict_GetItemString reads it: any key equal to
+    the name (same hash) counts, whatever its identity, type or the dict's size."""
+    _buf, addr = owned(bytes(range(6)))
+    parent = object()
+    calls = []
+    items = {
+        "shape": (2, 3),
+        "typestr": "|u1",
+        "data": (addr, False),
+        "strides": (3, 1),
+        "parent": parent,
+        "before": lambda p: calls.append(("before", p)),
+        "after": lambda p: calls.append(("after", p)),
+    }
+    desc = {make_key(name): value for name, value in items.items()}
+    desc.update((f"unused{i}", i) for i in range(padding))
+    proxy = BufferProxy(desc)
+    assert proxy.parent is parent
+    assert proxy.raw == bytes(range(6))
+    assert np.asarray(proxy).tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert calls == [("before", parent), ("before", parent), ("after", parent)]
+    del proxy
+    gc.collect()
+    assert calls[-1] == ("after", parent)
+    assert len(calls) == 4
+
+
+def test_missing_key_is_reported_even_with_lookalike_keys_of_other_names():
+    _buf, addr = owned(b"ab")
+    desc = {LookalikeKey("shape"): (2,), "data": (addr, False), 7: "typestr"}
+    with pytest.raises(ValueError, match="'typestr'"):
+        _ = BufferProxy(desc).length
+
+
 @pytest.mark.parametrize(
     ("flag", "readonly"),
     [

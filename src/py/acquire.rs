@@ -11,7 +11,9 @@ use crate::core::format::{
 use crate::core::layout::Dims;
 use crate::core::request::{flags, negotiate};
 use crate::core::Layout;
-use pyo3::exceptions::{PyBufferError, PyOverflowError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyAttributeError, PyBufferError, PyOverflowError, PyTypeError, PyValueError,
+};
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -213,12 +215,71 @@ impl View {
     }
 }
 
-/// Gets a dict item the way `PyDict_GetItemString` does (no `__getitem__` override).
-fn item<'py>(
-    dict: &Bound<'py, PyDict>,
-    key: &Bound<'py, PyString>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    PyDictMethods::get_item(dict, key)
+/// The items of a description (or `__array_interface__`) dict that are read, found the
+/// way `PyDict_GetItemString` finds them (no `__getitem__` override is called).
+#[derive(Default)]
+pub struct Fields<'py> {
+    pub shape: Option<Bound<'py, PyAny>>,
+    pub typestr: Option<Bound<'py, PyAny>>,
+    pub data: Option<Bound<'py, PyAny>>,
+    pub strides: Option<Bound<'py, PyAny>>,
+    pub offset: Option<Bound<'py, PyAny>>,
+    pub parent: Option<Bound<'py, PyAny>>,
+    pub before: Option<Bound<'py, PyAny>>,
+    pub after: Option<Bound<'py, PyAny>>,
+}
+
+/// Dicts up to this size are read in one pass over their items; bigger ones by lookups.
+const SCAN_MAX: usize = 16;
+
+impl<'py> Fields<'py> {
+    /// Reads the items. A small dict whose keys are all exact `str` is read in one pass
+    /// (a key is matched by identity with the interned name, else by its text), which
+    /// costs far less than eight hash lookups, most of them misses. Any other dict is
+    /// read by lookups, so keys of other types compare exactly as in a lookup.
+    pub fn read(dict: &Bound<'py, PyDict>) -> PyResult<Self> {
+        const NAMES: [&str; 8] =
+            ["shape", "typestr", "data", "strides", "offset", "parent", "before", "after"];
+        let py = dict.py();
+        let keys = [
+            intern!(py, "shape"),
+            intern!(py, "typestr"),
+            intern!(py, "data"),
+            intern!(py, "strides"),
+            intern!(py, "offset"),
+            intern!(py, "parent"),
+            intern!(py, "before"),
+            intern!(py, "after"),
+        ];
+        let mut found: [Option<Bound<'py, PyAny>>; 8] = Default::default();
+        let mut scanned = dict.len() <= SCAN_MAX;
+        if scanned {
+            for (key, value) in dict.iter() {
+                let index = match keys.iter().position(|k| k.is(&key)) {
+                    Some(i) => Some(i),
+                    None => match key.cast_exact::<PyString>() {
+                        Ok(text) => {
+                            text.to_str().ok().and_then(|t| NAMES.iter().position(|n| *n == t))
+                        }
+                        Err(_) => {
+                            scanned = false;
+                            break;
+                        }
+                    },
+                };
+                if let Some(i) = index {
+                    found[i] = Some(value);
+                }
+            }
+        }
+        if !scanned {
+            for (slot, key) in found.iter_mut().zip(keys) {
+                *slot = dict.get_item(key)?;
+            }
+        }
+        let [shape, typestr, data, strides, offset, parent, before, after] = found;
+        Ok(Fields { shape, typestr, data, strides, offset, parent, before, after })
+    }
 }
 
 /// A tuple whose items are all `int` (bool and int subclasses included), like pygame's check.
@@ -241,17 +302,20 @@ enum Data<'py> {
 /// `__array_interface__` dict. `writable` is whether the consumer asked to write,
 /// which (as in pygame) is refused with `BufferError` right after the read-only flag
 /// is known. `keep` is added to the view's keep-alive set.
-pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mapping> {
-    let py = dict.py();
-    let shape = item(dict, intern!(py, "shape"))?
+pub fn parse_mapping(fields: &Fields<'_>, writable: bool) -> PyResult<Mapping> {
+    let shape = fields
+        .shape
+        .as_ref()
         .ok_or_else(|| PyValueError::new_err("required 'shape' item is missing"))?;
-    let shape = int_tuple(&shape)
+    let shape = int_tuple(shape)
         .ok_or_else(|| PyValueError::new_err("expected a tuple of ints for 'shape'"))?;
     if shape.is_empty() {
         return Err(PyValueError::new_err("expected 'shape' to be at least one-dimensional"));
     }
 
-    let typestr = item(dict, intern!(py, "typestr"))?
+    let typestr = fields
+        .typestr
+        .as_ref()
         .ok_or_else(|| PyValueError::new_err("required 'typestr' item is missing"))?;
     let typestr_len = if let Ok(s) = typestr.cast::<PyString>() {
         s.len()?
@@ -265,7 +329,9 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mappi
     }
 
     let mut guard_source = None;
-    let data = item(dict, intern!(py, "data"))?
+    let data = fields
+        .data
+        .as_ref()
         .ok_or_else(|| PyValueError::new_err("required 'data' item is missing"))?;
     let data = if let Ok(t) = data.cast::<PyTuple>() {
         if t.len() != 2 {
@@ -278,19 +344,19 @@ pub fn parse_mapping(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Mappi
         Data::Address { addr, readonly: t.get_item(1)? }
     } else {
         guard_source = Some(data.clone());
-        Data::Object(data_object(&data)?)
+        Data::Object(data_object(data)?)
     };
 
-    let strides = match item(dict, intern!(py, "strides"))? {
+    let strides = match &fields.strides {
         None => None,
         Some(s) => Some(
-            int_tuple(&s)
+            int_tuple(s)
                 .ok_or_else(|| PyValueError::new_err("expected a tuple of ints for 'strides'"))?
                 .clone(),
         ),
     };
 
-    let offset = match (item(dict, intern!(py, "offset"))?, &data) {
+    let offset = match (&fields.offset, &data) {
         (None, _) => 0usize,
         (Some(_), Data::Address { .. }) => {
             return Err(PyValueError::new_err(
@@ -501,25 +567,31 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<View> 
         let keep = Keep { objects: Vec::new(), buffer: Some(guard) };
         return View::new(addr, layout, format, readonly, keep);
     }
-    if let Ok(capsule) = obj.getattr(intern!(py, "__array_struct__")) {
+    if let Ok(Some(capsule)) = optional_attr(obj, intern!(py, "__array_struct__")) {
         if let Some(inter) = capsule_interface(&capsule) {
             // SAFETY: `capsule_interface` checked the pointer came from a valid unnamed
             // capsule, which stays alive (and its interface with it) while we hold it.
             return unsafe { view_from_interface(obj, capsule.clone(), inter, flags) };
         }
     }
-    let last_err = match obj.getattr(intern!(py, "__array_interface__")) {
-        Ok(dict) => match dict.cast::<PyDict>() {
+    let name = intern!(py, "__array_interface__");
+    let last_err = match optional_attr(obj, name) {
+        Ok(Some(dict)) => match dict.cast::<PyDict>() {
             Ok(dict) => {
                 let keep = Keep { objects: vec![obj.clone().unbind()], buffer: None };
                 let writable = flags & flags::WRITABLE != 0;
-                return parse_mapping(dict, writable)?.view(py, keep);
+                return parse_mapping(&Fields::read(dict)?, writable)?.view(py, keep);
             }
             Err(_) => PyValueError::new_err(format!(
                 "expected '__array_interface__' to return a dict: got {}",
                 type_name(&dict)
             )),
         },
+        // The lookup skipped making the AttributeError; the cause gets one now.
+        Ok(None) => PyAttributeError::new_err(format!(
+            "'{}' object has no attribute '{name}'",
+            type_name(obj)
+        )),
         Err(e) => e,
     };
     let err =
@@ -527,6 +599,49 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<View> 
     err.set_cause(py, Some(last_err));
     Err(err)
 }
+
+/// `obj.name`, or `None` where `getattr` would raise `AttributeError`.
+///
+/// Probing an exporter for interfaces it does not have is the common case, so where the
+/// interpreter can say "missing" without building an `AttributeError` (CPython 3.11 and
+/// 3.12 through `_PyObject_LookupAttr`, 3.13+ through `PyObject_GetOptionalAttr`), it does.
+fn optional_attr<'py>(
+    obj: &Bound<'py, PyAny>,
+    name: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+    {
+        let mut result = ptr::null_mut();
+        // SAFETY: both objects are live; on return `result` is a new reference (1) or
+        // NULL (0 for missing, -1 with an exception set).
+        let rc = unsafe { lookup_attr(obj.as_ptr(), name.as_ptr(), &mut result) };
+        match rc {
+            // SAFETY: as above, a new reference.
+            1 => Ok(Some(unsafe { Bound::from_owned_ptr(obj.py(), result) })),
+            0 => Ok(None),
+            _ => Err(PyErr::fetch(obj.py())),
+        }
+    }
+    #[cfg(any(Py_LIMITED_API, PyPy, GraalPy))]
+    {
+        obj.getattr_opt(name)
+    }
+}
+
+#[cfg(all(not(any(Py_LIMITED_API, PyPy, GraalPy)), not(Py_3_13)))]
+extern "C" {
+    /// CPython 3.11/3.12's exported lookup that reports a missing attribute without
+    /// raising (renamed `PyObject_GetOptionalAttr` and made public in 3.13).
+    #[link_name = "_PyObject_LookupAttr"]
+    fn lookup_attr(
+        obj: *mut ffi::PyObject,
+        name: *mut ffi::PyObject,
+        result: *mut *mut ffi::PyObject,
+    ) -> c_int;
+}
+
+#[cfg(all(not(any(Py_LIMITED_API, PyPy, GraalPy)), Py_3_13))]
+use ffi::PyObject_GetOptionalAttr as lookup_attr;
 
 /// The interface in an unnamed capsule with `two == 2`, if `obj` is one.
 pub fn capsule_interface(obj: &Bound<'_, PyAny>) -> Option<*const PyArrayInterface> {

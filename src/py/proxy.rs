@@ -1,7 +1,7 @@
 //! The `BufferProxy` class: thin Python methods over [`acquire`](super::acquire),
 //! [`export`](super::export), [`interface`](super::interface) and the core.
 
-use super::acquire::{acquire_exporter, parse_mapping, Keep, Mapping, View};
+use super::acquire::{acquire_exporter, parse_mapping, Fields, Keep, Mapping, View};
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
 use super::slot::Slot;
@@ -9,12 +9,12 @@ use crate::core::copy::{contiguous_bytes, gather_uninit};
 use crate::core::request::{flags, negotiate, Grant};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::ffi;
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 use std::ffi::c_int;
 use std::mem::MaybeUninit;
+use std::ptr;
 
 /// A dict description, read once: its memory and its callbacks.
 struct Description {
@@ -27,13 +27,13 @@ struct Description {
 impl Description {
     fn parse(dict: &Bound<'_, PyDict>, writable: bool) -> PyResult<Self> {
         let py = dict.py();
-        let mapping = parse_mapping(dict, writable)?;
-        let get = |key: &Bound<'_, PyString>| dict.get_item(key).map(|v| v.map(Bound::unbind));
+        let fields = Fields::read(dict)?;
+        let mapping = parse_mapping(&fields, writable)?;
         Ok(Description {
             mapping,
-            parent: get(intern!(py, "parent"))?.unwrap_or_else(|| py.None()),
-            before: get(intern!(py, "before"))?,
-            after: get(intern!(py, "after"))?,
+            parent: fields.parent.map_or_else(|| py.None(), Bound::unbind),
+            before: fields.before.map(Bound::unbind),
+            after: fields.after.map(Bound::unbind),
         })
     }
 }
@@ -388,6 +388,105 @@ impl BufferProxy {
         self.held.take();
         self.description.take();
         self.source = None;
+    }
+}
+
+/// Makes `BufferProxy(parent)` (exactly one positional argument, exact type) skip
+/// `__new__` and `__init__`: the type's vectorcall slot builds the instance directly, with
+/// no argument tuple. Any other call (keywords, another arity) takes the usual path,
+/// which reports the error; subclasses never use this slot (CPython does not inherit it).
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+pub fn install_fast_constructor(ty: &Bound<'_, pyo3::types::PyType>) {
+    // SAFETY: `ty` is our heap type, fully initialised; `tp_vectorcall` of a type object is
+    // read by CPython only when the type is called, and is never inherited by subclasses.
+    unsafe { (*ty.as_type_ptr()).tp_vectorcall = Some(construct) };
+}
+
+/// The vectorcall slot installed by [`install_fast_constructor`].
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+unsafe extern "C" fn construct(
+    callable: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargsf: usize,
+    kwnames: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls this slot with the interpreter attached.
+    let py = unsafe { Python::assume_attached() };
+    let result = std::panic::catch_unwind(|| {
+        // SAFETY: a vectorcall receives its positional count in `nargsf`, `args` with that
+        // many borrowed references, and `kwnames` NULL or a tuple of keyword names.
+        let (nargs, nkw) = unsafe {
+            let nkw = if kwnames.is_null() { 0 } else { ffi::PyTuple_GET_SIZE(kwnames) };
+            (ffi::PyVectorcall_NARGS(nargsf), nkw)
+        };
+        let exact = callable == py.get_type::<BufferProxy>().as_ptr();
+        if exact && nargs == 1 && nkw == 0 {
+            // SAFETY: one positional argument, a borrowed reference.
+            let parent = unsafe { Bound::from_borrowed_ptr(py, *args) }.unbind();
+            let proxy =
+                BufferProxy { source: Some(parent), description: Slot::new(), held: Slot::new() };
+            return Py::new(py, proxy).map(|p| p.into_any().into_ptr());
+        }
+        // SAFETY: the usual `type.__call__` (tp_new then tp_init), called with the
+        // interpreter attached on our own type object and freshly built arguments.
+        unsafe { call_type_slowly(py, callable, args, nargs, kwnames) }
+    });
+    match result {
+        Ok(Ok(obj)) => obj,
+        Ok(Err(err)) => {
+            err.restore(py);
+            ptr::null_mut()
+        }
+        Err(_) => {
+            pyo3::panic::PanicException::new_err("panic while constructing a BufferProxy")
+                .restore(py);
+            ptr::null_mut()
+        }
+    }
+}
+
+/// `type.__call__(callable, *args, **kwargs)` from vectorcall arguments.
+///
+/// # Safety
+///
+/// As for [`construct`]'s arguments; `nargs` is the positional count.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+unsafe fn call_type_slowly(
+    py: Python<'_>,
+    callable: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: isize,
+    kwnames: *mut ffi::PyObject,
+) -> PyResult<*mut ffi::PyObject> {
+    let nargs = nargs.unsigned_abs();
+    // SAFETY: `kwnames` is NULL or a tuple of `nkw` names; `args` has `nargs + nkw`
+    // borrowed references (positional, then keyword values in the order of the names).
+    let (values, names) = unsafe {
+        let names = (!kwnames.is_null()).then(|| Bound::from_borrowed_ptr(py, kwnames));
+        let nkw = names.as_ref().map_or(0, |n| ffi::PyTuple_GET_SIZE(n.as_ptr()).unsigned_abs());
+        let values: Vec<Bound<'_, PyAny>> = std::slice::from_raw_parts(args, nargs + nkw)
+            .iter()
+            .map(|&p| Bound::from_borrowed_ptr(py, p))
+            .collect();
+        (values, names)
+    };
+    let positional = PyTuple::new(py, &values[..nargs])?;
+    let keywords = PyDict::new(py);
+    if let Some(names) = names {
+        for (name, value) in names.try_iter()?.zip(&values[nargs..]) {
+            keywords.set_item(name?, value)?;
+        }
+    }
+    // SAFETY: PyType_Type is the interpreter's `type`; its tp_call is `type.__call__`,
+    // which never goes back through vectorcall, so this cannot recurse into `construct`.
+    let call =
+        unsafe { (*ptr::addr_of!(ffi::PyType_Type)).tp_call }.expect("type has a tp_call slot");
+    // SAFETY: a valid call of the slot: the type object, an argument tuple, a kwargs dict.
+    let obj = unsafe { call(callable, positional.as_ptr(), keywords.as_ptr()) };
+    if obj.is_null() {
+        Err(PyErr::fetch(py))
+    } else {
+        Ok(obj)
     }
 }
 
