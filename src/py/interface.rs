@@ -6,6 +6,7 @@ use super::acquire::{capsule_interface, interface_dims, View};
 use super::ffi::{pai, PyArrayInterface};
 use crate::core::format::{is_swapped, typekind_of, typestr_of, NATIVE_ORDER, SWAPPED_ORDER};
 use crate::core::layout::{c_strides, Dims};
+use crate::core::Layout;
 use pyo3::exceptions::{PyAttributeError, PyValueError};
 use pyo3::ffi;
 use pyo3::intern;
@@ -44,30 +45,33 @@ fn interface_flags(view: &View) -> c_int {
     flags
 }
 
-/// A capsule's contents: the interface first (so the capsule pointer is a pointer to
-/// it), then the storage it points into and the object keeping the memory alive.
+/// A capsule's contents, in one allocation: the interface first (so the capsule pointer
+/// is a pointer to it), then the shape and strides it points into (inline up to four
+/// dimensions) and the object keeping the memory alive.
 #[repr(C)]
 struct ArrayStruct {
     inter: PyArrayInterface,
-    dims: Box<[isize]>,
+    layout: Layout,
     owner: Py<PyAny>,
 }
 
 unsafe extern "C" fn destroy_array_struct(capsule: *mut ffi::PyObject) {
-    // The interpreter is attached when a capsule dies; telling pyo3 so makes the owner's
-    // reference drop now rather than at the next call into this module.
-    Python::attach(|_| {
-        // SAFETY: this destructor is only installed on capsules made by `array_struct`,
-        // whose unnamed pointer is a leaked Box<ArrayStruct>, reclaimed once, here.
-        unsafe {
-            let p = ffi::PyCapsule_GetPointer(capsule, ptr::null());
-            if !p.is_null() {
-                drop(Box::from_raw(p.cast::<ArrayStruct>()));
-            } else {
-                ffi::PyErr_Clear();
-            }
+    // SAFETY: this destructor is only installed on capsules made by `array_struct`, whose
+    // unnamed pointer is a leaked Box<ArrayStruct>, reclaimed once, here. A capsule dies
+    // with the interpreter attached, possibly while it finalises, when pyo3's attach
+    // would refuse: so the owner reference is released with a plain decref.
+    unsafe {
+        let p = ffi::PyCapsule_GetPointer(capsule, ptr::null());
+        if p.is_null() {
+            ffi::PyErr_Clear();
+            return;
         }
-    });
+        let contents = Box::from_raw(p.cast::<ArrayStruct>());
+        let owner = contents.owner.as_ptr();
+        std::mem::forget(contents.owner);
+        drop(contents.layout);
+        ffi::Py_DECREF(owner);
+    }
 }
 
 /// An unnamed capsule with a version-2 `PyArrayInterface` for `view`, which keeps
@@ -77,32 +81,28 @@ pub fn array_struct<'py>(
     view: &View,
     owner: Py<PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let ndim = view.layout.ndim();
-    let mut dims: Box<[isize]> =
-        view.layout.shape().iter().chain(view.layout.strides()).copied().collect();
-    let shape = dims.as_mut_ptr();
-    // SAFETY: `dims` holds 2 * ndim entries, so the strides start at offset ndim (one past
-    // the end when ndim == 0, which is never read).
-    let strides = unsafe { shape.add(ndim) };
-    let boxed = Box::new(ArrayStruct {
+    let raw = Box::into_raw(Box::new(ArrayStruct {
         inter: PyArrayInterface {
             two: 2,
-            nd: ndim as c_int,
+            nd: view.layout.ndim() as c_int,
             typekind: typekind_of(Some(view.format.as_bytes())) as c_char,
             itemsize: view.layout.itemsize() as c_int,
             flags: interface_flags(view),
-            shape,
-            strides,
+            shape: ptr::null_mut(),
+            strides: ptr::null_mut(),
             data: view.addr as *mut c_void,
             descr: ptr::null_mut(),
         },
-        dims,
+        layout: view.layout.clone(),
         owner,
-    });
-    let raw = Box::into_raw(boxed);
-    // SAFETY: `raw` is a valid, leaked ArrayStruct whose first field is the interface;
-    // the destructor reclaims it. On failure we reclaim it ourselves.
+    }));
+    // SAFETY: `raw` is a valid, leaked ArrayStruct; its layout does not move until the
+    // destructor frees it, so the interface may point into it. Consumers only read
+    // shape and strides. On failure we reclaim the box ourselves.
     unsafe {
+        let contents = &mut *raw;
+        contents.inter.shape = contents.layout.shape().as_ptr().cast_mut();
+        contents.inter.strides = contents.layout.strides().as_ptr().cast_mut();
         let capsule = ffi::PyCapsule_New(raw.cast(), ptr::null(), Some(destroy_array_struct));
         if capsule.is_null() {
             drop(Box::from_raw(raw));

@@ -54,8 +54,14 @@ impl AfterCall {
 impl Drop for AfterCall {
     fn drop(&mut self) {
         Python::attach(|py| {
+            // A consumer may release its view with its own exception pending (struct,
+            // ctypes and numpy do, on a size or type error): keep it for the consumer.
+            let pending = PyErr::take(py);
             if let Err(err) = self.after.call1(py, (self.parent.clone_ref(py),)) {
                 err.write_unraisable(py, Some(self.after.bind(py)));
+            }
+            if let Some(pending) = pending {
+                pending.restore(py);
             }
         });
     }
