@@ -32,7 +32,8 @@ addresses); copying, where a consumer copies, by showing that a later change doe
    memoryview) as the array's base, so the parent's `after` runs when the array dies.
 2. numpy builds the array on the reported address and keeps the object as its base. Over
    `__array_interface__` that object must keep the proxy alive (the proxy holds the memory);
-   the `__array_struct__` capsule keeps the proxy alive by itself.
+   the `__array_struct__` capsule keeps the proxy alive by itself. A capsule still alive at
+   interpreter exit currently aborts the process (xfail below).
 3. DECISIONS.md requires DLPack; BufferProxy does not implement it yet.
 4. A view of the export, strided layouts included. Items wider than a byte carry pygame's
    explicit-size formats (`=H`), which memoryview reports but cannot index
@@ -58,6 +59,7 @@ import math
 import mmap
 import os
 import struct
+import subprocess
 import sys
 import weakref
 from multiprocessing import shared_memory
@@ -211,6 +213,28 @@ def test_numpy_array_copy_false_through_array_struct():
     arr = np.array(StructHolder(described(data, (8,))), copy=False)
     arr[:] = 7
     assert data == bytes([7] * 8)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="the capsule destructor (destroy_array_struct, src/py/interface.rs) is a plain C "
+    "callback that calls Python::attach; unless some capsule already died outside a call into "
+    "the module, that is pyo3's first slow-path attach, and at interpreter exit it runs after "
+    "Py_IsInitialized() became 0: pyo3 0.30 panics ('The Python interpreter is not "
+    "initialized') in a function that cannot unwind, and the process aborts (SIGABRT)",
+)
+def test_array_struct_capsule_alive_at_interpreter_exit(tmp_path):
+    # A consumer that keeps the capsule (here a module global) until the interpreter exits.
+    code = (
+        "from bufferproxy import BufferProxy\n"
+        "capsule = BufferProxy(bytearray(4)).__array_struct__\n"
+        "print('done')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "done\n", "")
 
 
 @pytest.mark.xfail(
