@@ -48,6 +48,9 @@ addresses); copying, where a consumer copies, by showing that a later change doe
 9. pygame releases the export at once (the `after` runs) but keeps a reference to the proxy,
    and so to the memory, for the surface's life.
 10. pygame's own BufferProxy locks the surface while our proxy holds its export.
+
+A consumer that fails while it holds an export (struct, ctypes, numpy above) currently loses
+its error to a SystemError when the description has an `after` callback (xfail below).
 """
 
 import array
@@ -425,6 +428,38 @@ def test_file_write_and_readinto(tmp_path):
     with open(path, "rb", buffering=0) as f:
         assert f.readinto(described(data, (4, 4), "<u4")) == 64
     assert data == bytes(range(64))
+
+
+# --------------------------------------------------------------------------- consumer errors
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=SystemError,
+    reason="the after callback runs with the consumer's exception still set: a consumer that "
+    "fails while holding an export sets its error, then releases the buffer; __releasebuffer__ "
+    "-> AfterCall::drop (src/py/proxy.rs) calls after(parent) without saving and restoring the "
+    "pending exception, so the call fails with SystemError ('returned a result with an "
+    "exception set'), goes to sys.unraisablehook, and the consumer's own error is lost "
+    "(SystemError: 'returned NULL without setting an exception'); pygame 2.6.1 keeps the error",
+)
+@pytest.mark.parametrize(
+    ("consume", "error"),
+    [
+        pytest.param(lambda p: struct.unpack_from("<Q", p), struct.error, id="struct"),
+        pytest.param(lambda p: (ctypes.c_uint8 * 4).from_buffer(p), TypeError, id="ctypes"),
+        pytest.param(lambda p: np.frombuffer(p, dtype="<u8"), ValueError, id="numpy"),
+    ],
+)
+def test_consumer_errors_survive_the_after_callback(monkeypatch, consume, error):
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    locks = Locks()
+    proxy = described(bytes(4), (4,), locks=locks)
+    with pytest.raises(error):
+        consume(proxy)  # each consumer refuses these 4 read-only bytes
+    assert locks.open == 0
+    assert unraisable == []
 
 
 # --------------------------------------------------------------------------- mmap
