@@ -1,0 +1,70 @@
+"""Typing: the stub matches the built module, typed code checks clean, and the proxy is a
+Buffer where the interpreter has the notion (PEP 688, Python 3.12+)."""
+
+import collections.abc
+import subprocess
+import sys
+from pathlib import Path
+
+import mypy.api
+import pytest
+import typing_sample
+
+from bufferproxy import BufferProxy
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = Path(typing_sample.__file__)
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 12), reason="collections.abc.Buffer (PEP 688) is new in Python 3.12"
+)
+def test_isinstance_collections_abc_buffer():
+    proxy = BufferProxy(bytearray(4))
+    assert isinstance(proxy, collections.abc.Buffer)
+    assert issubclass(BufferProxy, collections.abc.Buffer)
+
+
+def test_dunder_buffer():
+    proxy = BufferProxy({"shape": (2, 2), "typestr": "|u1", "data": bytearray(b"\x01\x02\x03\x04")})
+    if sys.version_info >= (3, 12):
+        with proxy.__buffer__(0) as view:
+            assert type(view) is memoryview
+            assert view.obj is proxy
+            assert view.tobytes() == b"\x01\x02\x03\x04"
+    else:
+        # Before PEP 688 the interpreter has no Python-level __buffer__ for any type (the stub
+        # still declares it, as typeshed does for bytes; see stubtest-allowlist.txt).
+        assert not hasattr(proxy, "__buffer__")
+        assert not hasattr(bytes, "__buffer__")
+
+
+def test_typed_sample_checks_clean_under_mypy_strict(tmp_path):
+    stdout, stderr, status = mypy.api.run(
+        ["--strict", "--cache-dir", str(tmp_path / "cache"), str(SAMPLE)]
+    )
+    assert (stdout, stderr, status) == ("Success: no issues found in 1 source file\n", "", 0)
+
+
+def test_typed_sample_runs():
+    assert typing_sample.main() == sum(b"abcdefg")
+
+
+@pytest.mark.parametrize(
+    ("use", "exc"), typing_sample.REFUSED, ids=[use.__name__ for use, _ in typing_sample.REFUSED]
+)
+def test_typed_sample_refusals_raise_at_runtime(use, exc):
+    proxy = BufferProxy({"shape": (4,), "typestr": "|u1", "data": bytearray(4)})
+    with pytest.raises(exc):
+        use(proxy)
+
+
+def test_stub_matches_the_module_under_stubtest(tmp_path):
+    command = [sys.executable, "-m", "mypy.stubtest", "bufferproxy"]
+    if sys.version_info < (3, 12):
+        command += ["--allowlist", str(ROOT / "stubtest-allowlist.txt")]
+    result = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("Success: no issues found")
