@@ -32,8 +32,7 @@ addresses); copying, where a consumer copies, by showing that a later change doe
    memoryview) as the array's base, so the parent's `after` runs when the array dies.
 2. numpy builds the array on the reported address and keeps the object as its base. Over
    `__array_interface__` that object must keep the proxy alive (the proxy holds the memory);
-   the `__array_struct__` capsule keeps the proxy alive by itself. A capsule still alive at
-   interpreter exit currently aborts the process (xfail below).
+   the `__array_struct__` capsule keeps the proxy alive by itself, also at interpreter exit.
 3. DECISIONS.md requires DLPack; BufferProxy does not implement it yet.
 4. A view of the export, strided layouts included. Items wider than a byte carry pygame's
    explicit-size formats (`=H`), which memoryview reports but cannot index
@@ -49,8 +48,8 @@ addresses); copying, where a consumer copies, by showing that a later change doe
    and so to the memory, for the surface's life.
 10. pygame's own BufferProxy locks the surface while our proxy holds its export.
 
-A consumer that fails while it holds an export (struct, ctypes, numpy above) currently loses
-its error to a SystemError when the description has an `after` callback (xfail below).
+A consumer that fails while it holds an export (struct, ctypes, numpy above) keeps its own
+error: the description's `after` runs without disturbing it.
 """
 
 import array
@@ -218,15 +217,6 @@ def test_numpy_array_copy_false_through_array_struct():
     assert data == bytes([7] * 8)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the capsule destructor (destroy_array_struct, src/py/interface.rs) is a plain C "
-    "callback that calls Python::attach; unless some capsule already died outside a call into "
-    "the module, that is pyo3's first slow-path attach, and at interpreter exit it runs after "
-    "Py_IsInitialized() became 0: pyo3 0.30 panics ('The Python interpreter is not "
-    "initialized') in a function that cannot unwind, and the process aborts (SIGABRT)",
-)
 def test_array_struct_capsule_alive_at_interpreter_exit(tmp_path):
     # A consumer that keeps the capsule (here a module global) until the interpreter exits.
     code = (
@@ -433,16 +423,6 @@ def test_file_write_and_readinto(tmp_path):
 # --------------------------------------------------------------------------- consumer errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SystemError,
-    reason="the after callback runs with the consumer's exception still set: a consumer that "
-    "fails while holding an export sets its error, then releases the buffer; __releasebuffer__ "
-    "-> AfterCall::drop (src/py/proxy.rs) calls after(parent) without saving and restoring the "
-    "pending exception, so the call fails with SystemError ('returned a result with an "
-    "exception set'), goes to sys.unraisablehook, and the consumer's own error is lost "
-    "(SystemError: 'returned NULL without setting an exception'); pygame 2.6.1 keeps the error",
-)
 @pytest.mark.parametrize(
     ("consume", "error"),
     [
