@@ -36,13 +36,27 @@ impl Extent {
 }
 
 /// A validated strided layout.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Layout {
     shape: Dims,
     strides: Dims,
     itemsize: isize,
     len: isize,
     extent: Extent,
+    /// Contiguity, decided once: exports and copies ask for it again and again.
+    c_contiguous: bool,
+    f_contiguous: bool,
+}
+
+impl Clone for Layout {
+    fn clone(&self) -> Self {
+        // `from_slice` copies `Copy` items in one go; the derived clone pushes them one by one.
+        Layout {
+            shape: Dims::from_slice(&self.shape),
+            strides: Dims::from_slice(&self.strides),
+            ..*self
+        }
+    }
 }
 
 impl Layout {
@@ -71,7 +85,17 @@ impl Layout {
         let extent = checked_extent(shape, &strides, itemsize).ok_or_else(|| {
             value_error!("'strides' {strides:?} with 'shape' {shape:?} span more bytes than the address space")
         })?;
-        Ok(Layout { shape: Dims::from_slice(shape), strides, itemsize, len, extent })
+        let c_contiguous = contig::is_c_contiguous(shape, &strides, itemsize);
+        let f_contiguous = contig::is_f_contiguous(shape, &strides, itemsize);
+        Ok(Layout {
+            shape: Dims::from_slice(shape),
+            strides,
+            itemsize,
+            len,
+            extent,
+            c_contiguous,
+            f_contiguous,
+        })
     }
 
     /// A one-dimensional run of `len` bytes.
@@ -118,12 +142,12 @@ impl Layout {
 
     /// C (row-major) contiguity, by CPython's `PyBuffer_IsContiguous(view, 'C')` rules.
     pub fn is_c_contiguous(&self) -> bool {
-        contig::is_c_contiguous(&self.shape, &self.strides, self.itemsize)
+        self.c_contiguous
     }
 
     /// Fortran (column-major) contiguity, by `PyBuffer_IsContiguous(view, 'F')` rules.
     pub fn is_f_contiguous(&self) -> bool {
-        contig::is_f_contiguous(&self.shape, &self.strides, self.itemsize)
+        self.f_contiguous
     }
 
     /// C or Fortran contiguity (`'A'`).

@@ -93,17 +93,31 @@ impl Acquired {
 /// describing memory with the keys ``shape``, ``typestr``, ``data`` and optionally
 /// ``strides``, ``parent``, ``before``, ``after`` (and, beyond pygame, ``offset``).
 /// Nothing is read until first use.
-#[pyclass(module = "bufferproxy", name = "BufferProxy", subclass, dict, weakref)]
+///
+/// The class is `frozen` (no run-time borrow flag to update on every call): its state
+/// lives in set-once [`Slot`]s, read without locking.
+#[pyclass(module = "bufferproxy", name = "BufferProxy", subclass, dict, weakref, frozen)]
 pub struct BufferProxy {
-    source: Option<Py<PyAny>>,
+    /// The object passed to the constructor (replaceable by `__init__` until first use).
+    source: Slot<Py<PyAny>>,
     description: Slot<Description>,
     held: Slot<Acquired>,
 }
 
 impl BufferProxy {
-    fn source<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyAny>> {
-        match &self.source {
-            Some(s) => Ok(s.bind(py)),
+    fn new(parent: Option<Py<PyAny>>) -> Self {
+        let source = Slot::new();
+        if let Some(parent) = parent {
+            source.set(Box::new(parent));
+        }
+        BufferProxy { source, description: Slot::new(), held: Slot::new() }
+    }
+
+    /// A new reference to the source: callers may run Python code (which could call
+    /// `__init__` and replace the source) while they use it.
+    fn source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.source.get() {
+            Some(s) => Ok(s.bind(py).clone()),
             None => Err(PyValueError::new_err(
                 "this BufferProxy has no parent (BufferProxy.__init__ was not called, or the \
                  garbage collector cleared it)",
@@ -136,7 +150,7 @@ impl BufferProxy {
             let after = AfterCall::new(py, desc);
             return Ok((Acquired::Described { after, view }, grant));
         }
-        let view = acquire_exporter(self.source(py)?, flags)?;
+        let view = acquire_exporter(&self.source(py)?, flags)?;
         let grant = negotiate(&view.layout, view.readonly, flags)?;
         Ok((Acquired::Exported(view), grant))
     }
@@ -211,24 +225,30 @@ impl BufferProxy {
     /// subclasses may take other arguments and call ``super().__init__(parent)``.
     #[new]
     #[pyo3(signature = (*args, **kwargs))]
-    fn new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+    fn py_new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> Self {
         let parent = match (args.len(), kwargs.map_or(0, |k| k.len())) {
             (1, 0) => args.get_item(0).ok().map(Bound::unbind),
             _ => None,
         };
-        BufferProxy { source: parent, description: Slot::new(), held: Slot::new() }
+        BufferProxy::new(parent)
     }
 
     /// Sets the parent; the proxy can only be (re)initialised before its first use.
     #[pyo3(signature = (parent, /))]
-    fn __init__(&mut self, parent: Bound<'_, PyAny>) -> PyResult<()> {
-        let same = self.source.as_ref().is_some_and(|s| s.is(&parent));
-        if !same && (self.description.get().is_some() || self.held.get().is_some()) {
+    fn __init__(&self, parent: Bound<'_, PyAny>) -> PyResult<()> {
+        if self.source.get().is_some_and(|s| s.is(&parent)) {
+            return Ok(());
+        }
+        if self.description.get().is_some() || self.held.get().is_some() {
             return Err(PyTypeError::new_err(
                 "a BufferProxy cannot be re-initialised after its first use",
             ));
         }
-        self.source = Some(parent.unbind());
+        // SAFETY: every reader of `source` takes a new reference (`BufferProxy::source`)
+        // before running any Python code, so no borrow of the old value survives to here
+        // (this runs with the interpreter lock, as Python code).
+        let old = unsafe { self.source.replace(Some(Box::new(parent.unbind()))) };
+        drop(old);
         Ok(())
     }
 
@@ -239,7 +259,7 @@ impl BufferProxy {
         self.held(py)?;
         match self.description.get() {
             Some(desc) => Ok(desc.parent.clone_ref(py)),
-            None => Ok(self.source(py)?.clone().unbind()),
+            None => Ok(self.source(py)?.unbind()),
         }
     }
 
@@ -283,8 +303,7 @@ impl BufferProxy {
     #[getter]
     fn __array_struct__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let this = slf.borrow();
-        interface::array_struct(py, this.held(py)?.view(), slf.clone().into_any().unbind())
+        interface::array_struct(py, slf.get().held(py)?.view(), slf.clone().into_any().unbind())
     }
 
     /// Writes ``buffer`` (bytes, str as UTF-8, or a C-contiguous bytes-like object) into
@@ -346,7 +365,7 @@ impl BufferProxy {
         flags: c_int,
     ) -> PyResult<()> {
         let py = slf.py();
-        let (acquired, grant) = slf.borrow().acquire(py, flags)?;
+        let (acquired, grant) = slf.get().acquire(py, flags)?;
         let v = acquired.view();
         let memory = Memory { addr: v.addr, layout: &v.layout, readonly: v.readonly };
         let format = ItemFormat::Inline(v.format);
@@ -369,9 +388,7 @@ impl BufferProxy {
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         // Every reference the proxy owns: visiting fewer would only keep garbage alive,
         // visiting one twice would let the collector free a live object.
-        if let Some(source) = &self.source {
-            visit.call(source)?;
-        }
+        visit.call(self.source.get())?;
         if let Some(desc) = self.description.get() {
             visit.call(&desc.parent)?;
             visit.call(&desc.before)?;
@@ -390,10 +407,15 @@ impl BufferProxy {
         Ok(())
     }
 
-    fn __clear__(&mut self) {
-        self.held.take();
-        self.description.take();
-        self.source = None;
+    fn __clear__(&self) {
+        // SAFETY: the collector clears only unreachable objects, and a method running on
+        // this proxy is called through a reference its caller holds, so none is running:
+        // nothing borrows the slots' values. They are dropped only once all are taken, as
+        // dropping runs Python code (`after`) that could come back to this proxy.
+        let taken = unsafe {
+            (self.held.replace(None), self.description.replace(None), self.source.replace(None))
+        };
+        drop(taken);
     }
 }
 
@@ -429,9 +451,7 @@ unsafe extern "C" fn construct(
         if exact && nargs == 1 && nkw == 0 {
             // SAFETY: one positional argument, a borrowed reference.
             let parent = unsafe { Bound::from_borrowed_ptr(py, *args) }.unbind();
-            let proxy =
-                BufferProxy { source: Some(parent), description: Slot::new(), held: Slot::new() };
-            return Py::new(py, proxy).map(|p| p.into_any().into_ptr());
+            return Py::new(py, BufferProxy::new(Some(parent))).map(|p| p.into_any().into_ptr());
         }
         // SAFETY: the usual `type.__call__` (tp_new then tp_init), called with the
         // interpreter attached on our own type object and freshly built arguments.

@@ -53,6 +53,22 @@ impl<T> Slot<T> {
         }
     }
 
+    /// Puts `value` in the slot (or empties it), handing the old value back.
+    ///
+    /// # Safety
+    ///
+    /// No reference returned by [`get`](Self::get) or [`set`](Self::set) may still be in
+    /// use: the old value is handed back, and dropping it frees what they point to. The
+    /// proxy relies on the interpreter lock here: it reads slots only for short stretches
+    /// that run no Python code, or on objects the garbage collector cannot be clearing.
+    pub unsafe fn replace(&self, value: Option<Box<T>>) -> Option<Box<T>> {
+        let new = value.map_or(ptr::null_mut(), Box::into_raw);
+        let old = self.0.swap(new, Ordering::AcqRel);
+        // SAFETY: a non-null pointer came from `Box::into_raw`; it has just left the slot,
+        // and the caller guarantees nobody still borrows it.
+        (!old.is_null()).then(|| unsafe { Box::from_raw(old) })
+    }
+
     /// Empties the slot, handing its value back.
     pub fn take(&mut self) -> Option<Box<T>> {
         let p = std::mem::replace(self.0.get_mut(), ptr::null_mut());
