@@ -417,6 +417,32 @@ impl BufferProxy {
         };
         drop(taken);
     }
+
+    /// DLPack export (Python array API): a ``"dltensor_versioned"`` capsule if
+    /// ``max_version`` is ``(1, ...)`` or later (read-only data marked so), else a legacy
+    /// ``"dltensor"`` capsule (writable data only). The capsule keeps this proxy (and so
+    /// the memory) alive until its consumer deletes it. Layouts DLPack cannot describe
+    /// raise ``BufferError``; ``stream`` must be None, ``dl_device`` None or ``(1, 0)``,
+    /// and ``copy`` not True.
+    #[pyo3(signature = (*, stream = None, max_version = None, dl_device = None, copy = None))]
+    fn __dlpack__<'py>(
+        slf: &Bound<'py, Self>,
+        stream: Option<&Bound<'py, PyAny>>,
+        max_version: Option<&Bound<'py, PyAny>>,
+        dl_device: Option<&Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let versioned = super::dlpack::dlpack_request(stream, max_version, dl_device, copy)?;
+        let this = slf.borrow();
+        let owner = slf.clone().into_any().unbind();
+        super::dlpack::to_dlpack(py, this.held(py)?.view(), owner, versioned)
+    }
+
+    /// ``(1, 0)``: DLPack's ``(kDLCPU, 0)``, the data is in CPU memory.
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        super::dlpack::dlpack_device()
+    }
 }
 
 /// Makes `BufferProxy(parent)` (exactly one positional argument, exact type) skip
