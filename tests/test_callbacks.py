@@ -603,3 +603,25 @@ def test_non_callable_after_is_unraisable_type_error(unraisables, after):
     collect()
     assert unraisables.types == [TypeError, TypeError]
     assert recorder.names == ["before", "before"]
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        lambda proxy: proxy.__array_struct__ + None,  # the capsule dies mid-exception
+        lambda proxy: [proxy] + None,  # the proxy itself dies mid-exception
+    ],
+    ids=["capsule", "proxy"],
+)
+def test_after_running_while_an_exception_is_pending_keeps_it(fail):
+    calls = []
+    desc = {
+        "shape": (4,),
+        "typestr": "|u1",
+        "data": bytearray(4),
+        "after": lambda parent: calls.append(parent),
+    }
+    with pytest.raises(TypeError, match="unsupported operand|can only concatenate"):
+        fail(BufferProxy(desc))
+    gc.collect()
+    assert calls == [None]

@@ -9,7 +9,7 @@ addresses); copying, where a consumer copies, by showing that a later change doe
 | numpy.frombuffer                               | shares          | buffer protocol (1)    |
 | numpy on an object with `__array_interface__`  | shares          | the address (2)        |
 | numpy on an object with `__array_struct__`     | shares          | the capsule (2)        |
-| numpy.from_dlpack                              | fails (xfail)   | no `__dlpack__` (3)    |
+| numpy.from_dlpack                              | shares          | DLPack capsule (3)     |
 | memoryview, memoryview.cast                    | shares          | buffer protocol (4)    |
 | struct.unpack_from / struct.pack_into          | in place        | transient export       |
 | array.array.frombytes                          | copies          | owns its storage (5)   |
@@ -33,7 +33,8 @@ addresses); copying, where a consumer copies, by showing that a later change doe
 2. numpy builds the array on the reported address and keeps the object as its base. Over
    `__array_interface__` that object must keep the proxy alive (the proxy holds the memory);
    the `__array_struct__` capsule keeps the proxy alive by itself, also at interpreter exit.
-3. DECISIONS.md requires DLPack; BufferProxy does not implement it yet.
+3. The capsule keeps the proxy (and so the memory) alive until numpy deletes the tensor;
+   read-only data comes through a versioned capsule as a read-only array.
 4. A view of the export, strided layouts included. Items wider than a byte carry pygame's
    explicit-size formats (`=H`), which memoryview reports but cannot index
    (NotImplementedError): cast to `B`, then to the native format (`H`).
@@ -230,13 +231,6 @@ def test_array_struct_capsule_alive_at_interpreter_exit(tmp_path):
     assert (result.returncode, result.stdout, result.stderr) == (0, "done\n", "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="DLPack is not implemented: DECISIONS.md ('Beyond pygame') requires __dlpack__ and "
-    "__dlpack_device__ so that numpy.from_dlpack(proxy) shares the memory; BufferProxy has "
-    "neither attribute",
-)
 def test_numpy_from_dlpack_shares():
     data = bytearray(16)
     arr = np.from_dlpack(described(data, (4,), "<u4"))

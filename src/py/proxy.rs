@@ -434,9 +434,8 @@ impl BufferProxy {
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let versioned = super::dlpack::dlpack_request(stream, max_version, dl_device, copy)?;
-        let this = slf.borrow();
         let owner = slf.clone().into_any().unbind();
-        super::dlpack::to_dlpack(py, this.held(py)?.view(), owner, versioned)
+        super::dlpack::to_dlpack(py, slf.get().held(py)?.view(), owner, versioned)
     }
 
     /// ``(1, 0)``: DLPack's ``(kDLCPU, 0)``, the data is in CPU memory.
