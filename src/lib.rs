@@ -15,8 +15,9 @@ fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3
     py::interface::get_array_interface(obj)
 }
 
-/// The native module behind the `bufferproxy` package.
-#[pymodule]
+/// The native module behind the `bufferproxy` package. It needs the GIL (`gil_used`):
+/// the proxy's object cell relies on the interpreter lock (see `py::slot::ObjectCell`).
+#[pymodule(gil_used = true)]
 fn _bufferproxy(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<py::proxy::BufferProxy>()?;
     #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]

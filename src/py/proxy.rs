@@ -4,7 +4,7 @@
 use super::acquire::{acquire_exporter, parse_mapping, Fields, Keep, Mapping, View};
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
-use super::slot::Slot;
+use super::slot::{ObjectCell, Slot};
 use crate::core::copy::{contiguous_bytes, gather_uninit};
 use crate::core::request::{flags, negotiate, Grant};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
@@ -99,25 +99,21 @@ impl Acquired {
 #[pyclass(module = "bufferproxy", name = "BufferProxy", subclass, dict, weakref, frozen)]
 pub struct BufferProxy {
     /// The object passed to the constructor (replaceable by `__init__` until first use).
-    source: Slot<Py<PyAny>>,
+    source: ObjectCell,
     description: Slot<Description>,
     held: Slot<Acquired>,
 }
 
 impl BufferProxy {
     fn new(parent: Option<Py<PyAny>>) -> Self {
-        let source = Slot::new();
-        if let Some(parent) = parent {
-            source.set(Box::new(parent));
-        }
-        BufferProxy { source, description: Slot::new(), held: Slot::new() }
+        BufferProxy { source: ObjectCell::new(parent), description: Slot::new(), held: Slot::new() }
     }
 
     /// A new reference to the source: callers may run Python code (which could call
     /// `__init__` and replace the source) while they use it.
     fn source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match self.source.get() {
-            Some(s) => Ok(s.bind(py).clone()),
+        match self.source.get(py) {
+            Some(s) => Ok(s),
             None => Err(PyValueError::new_err(
                 "this BufferProxy has no parent (BufferProxy.__init__ was not called, or the \
                  garbage collector cleared it)",
@@ -236,7 +232,8 @@ impl BufferProxy {
     /// Sets the parent; the proxy can only be (re)initialised before its first use.
     #[pyo3(signature = (parent, /))]
     fn __init__(&self, parent: Bound<'_, PyAny>) -> PyResult<()> {
-        if self.source.get().is_some_and(|s| s.is(&parent)) {
+        let py = parent.py();
+        if self.source.is(py, &parent) {
             return Ok(());
         }
         if self.description.get().is_some() || self.held.get().is_some() {
@@ -244,10 +241,7 @@ impl BufferProxy {
                 "a BufferProxy cannot be re-initialised after its first use",
             ));
         }
-        // SAFETY: every reader of `source` takes a new reference (`BufferProxy::source`)
-        // before running any Python code, so no borrow of the old value survives to here
-        // (this runs with the interpreter lock, as Python code).
-        let old = unsafe { self.source.replace(Some(Box::new(parent.unbind()))) };
+        let old = self.source.replace(py, Some(parent.unbind()));
         drop(old);
         Ok(())
     }
@@ -388,7 +382,8 @@ impl BufferProxy {
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
         // Every reference the proxy owns: visiting fewer would only keep garbage alive,
         // visiting one twice would let the collector free a live object.
-        visit.call(self.source.get())?;
+        // SAFETY: a traversal runs with the interpreter lock and no Python code.
+        visit.call(unsafe { self.source.peek() })?;
         if let Some(desc) = self.description.get() {
             visit.call(&desc.parent)?;
             visit.call(&desc.before)?;
@@ -412,10 +407,11 @@ impl BufferProxy {
         // this proxy is called through a reference its caller holds, so none is running:
         // nothing borrows the slots' values. They are dropped only once all are taken, as
         // dropping runs Python code (`after`) that could come back to this proxy.
-        let taken = unsafe {
-            (self.held.replace(None), self.description.replace(None), self.source.replace(None))
-        };
-        drop(taken);
+        let taken = unsafe { (self.held.replace(None), self.description.replace(None)) };
+        // SAFETY: the collector runs with the interpreter lock held.
+        let py = unsafe { Python::assume_attached() };
+        let source = self.source.replace(py, None);
+        drop((taken, source));
     }
 
     /// DLPack export (Python array API): a ``"dltensor_versioned"`` capsule if

@@ -1,4 +1,5 @@
-//! [`Slot`]: a value set at most once, then read without locking.
+//! [`Slot`]: a value set at most once, then read without locking; [`ObjectCell`]: an
+//! object reference guarded by the interpreter lock.
 //!
 //! The proxy keeps its parsed description and its held acquisition in slots. Reads are a
 //! single atomic load, which matters on paths like `proxy.length` that do nothing else.
@@ -7,6 +8,8 @@
 //! before pyo3 has written its contents, while the memory is still zero-filled. A zeroed
 //! `Slot` is a null pointer, i.e. empty; a zeroed `OnceLock` reads as initialised.
 
+use pyo3::prelude::*;
+use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -87,5 +90,57 @@ impl<T> Drop for Slot<T> {
 impl<T> Default for Slot<T> {
     fn default() -> Self {
         Slot::new()
+    }
+}
+
+/// An optional object reference, read and replaced only by code that holds the
+/// interpreter lock (the module declares that it needs the GIL, so on free-threaded
+/// builds the interpreter turns it back on). Zero-filled memory is an empty cell.
+///
+/// Unlike a [`Slot`], the value sits inline (no allocation) and can be replaced: readers
+/// get a new reference, never a borrow that a replacement could invalidate.
+pub struct ObjectCell(UnsafeCell<Option<Py<PyAny>>>);
+
+// SAFETY: every access happens with the interpreter lock held (methods take a `Python`
+// token; `peek` is for the garbage collector, which runs with the lock), so no two threads
+// touch the cell at once, and `Py<PyAny>` itself is `Send + Sync`.
+unsafe impl Sync for ObjectCell {}
+
+impl ObjectCell {
+    /// A cell holding `value`.
+    pub fn new(value: Option<Py<PyAny>>) -> Self {
+        ObjectCell(UnsafeCell::new(value))
+    }
+
+    /// A new reference to the object, if any.
+    pub fn get<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        // SAFETY: the lock is held (`py`) and no reference into the cell outlives a call,
+        // so this shared read overlaps no write.
+        unsafe { (*self.0.get()).as_ref().map(|o| o.bind(py).clone()) }
+    }
+
+    /// Whether the cell holds `obj` itself.
+    pub fn is(&self, _py: Python<'_>, obj: &Bound<'_, PyAny>) -> bool {
+        // SAFETY: as for `get`.
+        unsafe { (*self.0.get()).as_ref().is_some_and(|o| o.is(obj)) }
+    }
+
+    /// Puts `value` in the cell, handing back the old value (drop it after this returns:
+    /// dropping may run Python code).
+    pub fn replace(&self, _py: Python<'_>, value: Option<Py<PyAny>>) -> Option<Py<PyAny>> {
+        // SAFETY: the lock is held (`py`), and no borrow of the cell's contents exists
+        // outside these methods' bodies, none of which runs Python code while borrowing.
+        unsafe { std::mem::replace(&mut *self.0.get(), value) }
+    }
+
+    /// The object, borrowed, for the garbage collector's traversal.
+    ///
+    /// # Safety
+    ///
+    /// Only while the interpreter lock is held and nothing can call [`replace`](Self::replace)
+    /// (a `tp_traverse` runs no Python code).
+    pub unsafe fn peek(&self) -> Option<&Py<PyAny>> {
+        // SAFETY: the caller's guarantee: no write overlaps the returned borrow.
+        unsafe { (*self.0.get()).as_ref() }
     }
 }
