@@ -96,10 +96,12 @@ impl BufferGuard {
         let ndim = usize::try_from(v.ndim).map_err(|_| {
             PyValueError::new_err(format!("exporter gave a negative ndim ({})", v.ndim))
         })?;
-        let whole = [v.len / v.itemsize.max(1)];
+        // Only needed (and only computed: a division is slow) when the shape is absent.
+        let whole;
         let shape: &[isize] = if ndim == 0 {
             &[]
         } else if v.shape.is_null() {
+            whole = [v.len / v.itemsize.max(1)];
             &whole
         } else {
             // SAFETY: with ndim > 0 and a non-NULL shape, CPython's protocol guarantees
