@@ -276,6 +276,9 @@ impl BufferProxy {
         // Contiguous data is copied once, as is; anything else is gathered in C order.
         // Either way the bytes object is written once, never zero-filled first.
         let contiguous = contiguous_bytes(mem, origin, &view.layout)?;
+        if let Some(bytes) = contiguous.filter(|_| len < DETACH_THRESHOLD) {
+            return Ok(PyBytes::new(py, bytes));
+        }
         uninit_bytes(py, len, |out| match contiguous {
             Some(bytes) => {
                 out.write_copy_of_slice(bytes);
