@@ -46,6 +46,8 @@ this script owns; ``p`` is a proxy that has already been used once):
                                         ref: arr[:, :1024].tobytes(), arr (1024, 2048) uint8;
                                              also the tracemalloc peak of one call, minus
                                              the size of the result
+  m  p.raw and p.write(src) one byte below, and at, the size from which bufferproxy
+     releases the GIL during the copy (_GIL_RELEASE_THRESHOLD): the cost of releasing it
 
 Notes:
 
@@ -583,6 +585,44 @@ def op_l(ctx: Context) -> list[Row]:
     return [result]
 
 
+def op_m(ctx: Context) -> list[Row]:
+    """raw and write just below and at the size from which the GIL is released."""
+    native = sys.modules.get("bufferproxy._bufferproxy")
+    threshold = getattr(native, "_GIL_RELEASE_THRESHOLD", 64 * KIB)
+    rows = []
+    for size, held in ((threshold - 1, "held"), (threshold, "released")):
+        src = owned_buffer(size)
+        d = describe(src, (size,))
+        rows.append(
+            make_row(
+                ctx,
+                f"m-raw-{size}",
+                f"m p.raw {size} B (GIL {held})",
+                "p.raw",
+                lambda cls, d=d: {"p": used(cls(d))},
+                "bytes(mv)",
+                {"mv": memoryview(src).cast("B")},
+                "memcpy into a new bytes",
+                nbytes=size,
+            )
+        )
+        data = b"\x5a" * size
+        rows.append(
+            make_row(
+                ctx,
+                f"m-write-{size}",
+                f"m p.write {size} B (GIL {held})",
+                "p.write(src)",
+                lambda cls, d=d, data=data: {"p": used(cls(d)), "src": data},
+                "mv[:] = src",
+                {"mv": memoryview(src).cast("B"), "src": data},
+                "src is bytes",
+                nbytes=size,
+            )
+        )
+    return rows
+
+
 OPS: dict[str, Callable[[Context], list[Row]]] = {
     "a": op_a,
     "b": op_b,
@@ -596,6 +636,7 @@ OPS: dict[str, Callable[[Context], list[Row]]] = {
     "j": op_j,
     "k": op_k,
     "l": op_l,
+    "m": op_m,
 }
 
 

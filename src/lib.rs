@@ -24,5 +24,7 @@ fn _bufferproxy(m: &Bound<'_, PyModule>) -> PyResult<()> {
     py::proxy::install_fast_constructor(&m.py().get_type::<py::proxy::BufferProxy>());
     m.add_class::<py::testing::Exporter>()?;
     m.add_function(wrap_pyfunction!(get_array_interface, m)?)?;
+    // Copies of at least this many bytes release the GIL (benches/compare.py, op m).
+    m.add("_GIL_RELEASE_THRESHOLD", py::proxy::DETACH_THRESHOLD)?;
     Ok(())
 }
