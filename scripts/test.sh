@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from scratch: a fresh venv, a release build of the package,
 # Rust formatting/lints/tests, Python lint/format, and pytest (with the differential
-# tests against pygame 2.6.1 active). This is what CI runs (.ci/run).
+# tests against pygame 2.6.1 active), then pytest again under CPython 3.12 and 3.13.
+# This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +37,37 @@ step "benchmark smoke run (benches/compare.py --quick)"
 step "pytest"
 # Run from tests/ against the installed wheel, not the source tree.
 "$VENV/bin/python" -m pytest -p no:cacheprovider tests "$@"
+
+# The other supported CPythons (3.12, 3.13): each gets its own wheel (the build is
+# version-specific, not abi3: see the README) and the whole Python suite. They are looked
+# up on PATH, then under pyenv; OTHER_PYTHONS (space-separated commands or paths) overrides.
+find_python() {
+    local version=$1 candidate
+    if command -v "python$version" >/dev/null 2>&1 && "python$version" -c '' 2>/dev/null; then
+        command -v "python$version"
+        return
+    fi
+    for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/"python$version"; do
+        [ -x "$candidate" ] && { echo "$candidate"; return; }
+    done
+}
+if [ -z "${OTHER_PYTHONS+set}" ]; then
+    OTHER_PYTHONS=""
+    for version in 3.12 3.13; do
+        found=$(find_python "$version")
+        if [ -z "$found" ]; then
+            echo "error: CPython $version not found (set OTHER_PYTHONS='' to skip it knowingly)" >&2
+            exit 1
+        fi
+        OTHER_PYTHONS="$OTHER_PYTHONS $found"
+    done
+fi
+for other in $OTHER_PYTHONS; do
+    other_venv="$VENV-$("$other" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    step "pytest under $("$other" --version) ($other_venv)"
+    rm -rf "$other_venv"
+    "$other" -m venv "$other_venv"
+    "$other_venv/bin/python" -m pip install -q --upgrade pip
+    "$other_venv/bin/python" -m pip install -q ".[test]"
+    "$other_venv/bin/python" -m pytest -p no:cacheprovider -q tests "$@"
+done

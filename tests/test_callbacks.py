@@ -222,7 +222,8 @@ def test_first_use_acquires_once_and_destruction_releases(first):
 
 def test_held_view_released_when_a_reference_cycle_is_collected():
     recorder = Recorder()
-    proxy = Target().proxy(recorder)
+    target = Target()  # owns the memory the proxy's raw address points to
+    proxy = target.proxy(recorder)
     proxy.length  # noqa: B018
     proxy.cycle = proxy  # instances have a __dict__
     ref = weakref.ref(proxy)
@@ -237,7 +238,8 @@ def test_subclass_instances_release_too():
         pass
 
     recorder = Recorder()
-    proxy = Sub(Target().description(recorder))
+    target = Target()
+    proxy = Sub(target.description(recorder))
     assert repr(proxy) == "<BufferProxy(8)>"
     assert recorder.names == ["before"]
     del proxy
@@ -261,7 +263,8 @@ def test_array_struct_capsule_keeps_the_proxy_and_view_alive():
 
 def test_memoryview_keeps_the_proxy_alive():
     recorder = Recorder()
-    proxy = Target().proxy(recorder)
+    target = Target()  # owns the memory the proxy's raw address points to
+    proxy = target.proxy(recorder)
     proxy.length  # noqa: B018
     view = memoryview(proxy)
     del proxy
@@ -530,7 +533,8 @@ def test_exports_as_first_use_do_not_acquire_the_held_view():
 
 def test_interleaved_sequence():
     recorder = Recorder()
-    proxy = Target().proxy(recorder)
+    target = Target()  # owns the memory the proxy's raw address points to
+    proxy = target.proxy(recorder)
     view = memoryview(proxy)  # export 1
     proxy.raw  # noqa: B018  held view
     array = np.asarray(proxy)  # export 2
@@ -581,7 +585,8 @@ def test_after_raising_on_export_release_is_unraisable(unraisables):
 
 def test_after_raising_on_held_view_release_is_unraisable(unraisables):
     errors = []
-    proxy = Target().proxy(after=_raising_after(errors))
+    target = Target()
+    proxy = target.proxy(after=_raising_after(errors))
     assert proxy.length == 8
     assert unraisables.records == []
     del proxy
@@ -593,7 +598,8 @@ def test_after_raising_on_held_view_release_is_unraisable(unraisables):
 @pytest.mark.parametrize("after", [5, "after", None])
 def test_non_callable_after_is_unraisable_type_error(unraisables, after):
     recorder = Recorder()
-    proxy = Target().proxy(before=recorder.before, after=after)
+    target = Target()
+    proxy = target.proxy(before=recorder.before, after=after)
     view = memoryview(proxy)
     view.release()
     collect()
