@@ -502,3 +502,19 @@ def test_parent_of_non_exporter_raises():
     proxy = BufferProxy(object())
     with pytest.raises(ValueError, match="object object does not export an array buffer"):
         _ = proxy.parent
+
+
+def test_help_text_has_signatures_and_a_working_example():
+    import doctest
+    import inspect
+
+    assert str(inspect.signature(BufferProxy)) == "(parent, /)"
+    assert str(inspect.signature(BufferProxy.write)) == "(self, /, buffer, offset=0)"
+    for member in ("length", "raw", "parent", "write", "__array_interface__", "__array_struct__"):
+        assert getattr(BufferProxy, member).__doc__, member
+    test = doctest.DocTestParser().get_doctest(
+        BufferProxy.__doc__, {"BufferProxy": BufferProxy}, "BufferProxy", None, 0
+    )
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert (runner.failures, runner.tries) == (0, 5)

@@ -86,16 +86,33 @@ impl Acquired {
     }
 }
 
-/// Exports a parent's buffer through array protocols.
+/// Exports a parent's memory through the buffer protocol and the array interfaces,
+/// without copying.
 ///
-/// ``BufferProxy(parent)`` wraps either an object that exports its memory (through the
-/// buffer protocol, ``__array_struct__`` or ``__array_interface__``) or a ``dict``
-/// describing memory with the keys ``shape``, ``typestr``, ``data`` and optionally
-/// ``strides``, ``parent``, ``before``, ``after`` (and, beyond pygame, ``offset``).
-/// Nothing is read until first use.
+/// ``parent`` is either an object that exports its memory (through the buffer protocol,
+/// ``__array_struct__`` or ``__array_interface__``, tried in that order) or a ``dict``
+/// describing memory:
 ///
-/// The class is `frozen` (no run-time borrow flag to update on every call): its state
-/// lives in set-once [`Slot`]s, read without locking.
+/// - ``shape``: tuple of ints; ``typestr``: e.g. ``"|u1"``, ``"<f4"``;
+/// - ``data``: ``(address, readonly)``, or a buffer object (kept alive and bounds-checked,
+///   optionally with ``offset``);
+/// - optional ``strides`` (bytes), ``parent`` (returned by ``.parent``), and ``before`` /
+///   ``after`` callables, called with ``parent`` around every acquisition of the memory.
+///
+/// Nothing is read until first use. The first use of ``parent``, ``length``, ``raw``,
+/// either interface or ``repr()`` acquires the memory once and holds it until the proxy
+/// dies; each buffer export (``memoryview(proxy)``, ``numpy.asarray(proxy)``) and each
+/// ``write`` is bracketed by its own ``before``/``after`` calls.
+///
+/// >>> import numpy as np
+/// >>> arr = np.zeros((2, 3), np.uint8)
+/// >>> proxy = BufferProxy(arr)
+/// >>> proxy.length, proxy.raw
+/// (6, b'\x00\x00\x00\x00\x00\x00')
+/// >>> np.asarray(proxy)[1, 2] = 7  # writes into arr
+//
+// The class is `frozen` (no run-time borrow flag to update on every call): its state lives
+// in set-once slots, read without locking.
 #[pyclass(module = "bufferproxy", name = "BufferProxy", subclass, dict, weakref, frozen)]
 pub struct BufferProxy {
     /// The object passed to the constructor (replaceable by `__init__` until first use).
@@ -220,7 +237,7 @@ impl BufferProxy {
     /// left to ``__init__`` (whose signature rejects it for ``BufferProxy`` itself), so that
     /// subclasses may take other arguments and call ``super().__init__(parent)``.
     #[new]
-    #[pyo3(signature = (*args, **kwargs))]
+    #[pyo3(signature = (*args, **kwargs), text_signature = "(parent, /)")]
     fn py_new(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> Self {
         let parent = match (args.len(), kwargs.map_or(0, |k| k.len())) {
             (1, 0) => args.get_item(0).ok().map(Bound::unbind),
@@ -305,7 +322,7 @@ impl BufferProxy {
 
     /// Writes ``buffer`` (bytes, str as UTF-8, or a C-contiguous bytes-like object) into
     /// the parent's memory, starting ``offset`` bytes after its start.
-    #[pyo3(signature = (buffer, offset = OffsetArg::Default))]
+    #[pyo3(signature = (buffer, offset = OffsetArg::Default), text_signature = "($self, buffer, offset=0)")]
     fn write(
         &self,
         py: Python<'_>,
