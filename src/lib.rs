@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 
 /// Read an object's ``__array_struct__`` capsule into an array interface dict.
 #[pyfunction]
+#[pyo3(signature = (obj, /))]
 fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
     py::interface::get_array_interface(obj)
 }

@@ -654,3 +654,10 @@ def test_get_array_interface_argument_errors():
         get_array_interface()
     with pytest.raises(TypeError):
         get_array_interface(np.zeros(1), np.zeros(1))
+
+
+def test_get_array_interface_takes_its_argument_positionally_only():
+    arr = np.arange(3, dtype=np.uint8)
+    assert get_array_interface(arr)["shape"] == (3,)
+    with pytest.raises(TypeError):
+        get_array_interface(obj=arr)  # as pygame: no keyword arguments
