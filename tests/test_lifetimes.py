@@ -579,13 +579,6 @@ def test_release_with_an_error_pending_without_after(consumer, monkeypatch):
     assert unraisable == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SystemError,
-    reason="BUG: AfterCall::drop (src/py/proxy.rs) calls `after` while the consumer's exception "
-    "is still set: the consumer raises SystemError ('returned NULL without setting an "
-    "exception') instead of its own error, and a SystemError goes to sys.unraisablehook",
-)
 @pytest.mark.parametrize("consumer", list(_failing_consumers()))
 def test_release_with_an_error_pending_keeps_the_error(consumer, monkeypatch):
     unraisable = []

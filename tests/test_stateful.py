@@ -543,11 +543,7 @@ class ProxyMachine(RuleBasedStateMachine):
             self._store_export(subject, "asarray", array)
 
     def frombuffer_subjects(self):
-        # A failing frombuffer over a dict proxy with `after` is a known bug (the callback runs
-        # with numpy's BufferError pending: test_lifetimes.py,
-        # test_release_with_an_error_pending_keeps_the_error); the machine leaves it out so it
-        # can check everything else.
-        return [s for s in self.live() if s.kind != "dict" or s.layout.memoryview_c_contiguous]
+        return self.live()
 
     @precondition(lambda self: self.frombuffer_subjects())
     @rule(i=index)
