@@ -1,8 +1,56 @@
 //! bufferproxy: pygame's `BufferProxy` in Rust.
 //!
-//! [`core`] is plain Rust (layouts, formats, request flags, strided copies); [`py`] is
-//! the PyO3 binding layer, including [`py::export`], the helper that fills a
-//! `Py_buffer` for any Rust-owned memory.
+//! The crate is the Python extension `bufferproxy._bufferproxy`, and a library for Rust
+//! extension authors who export their own memory to Python through the buffer protocol
+//! (`memoryview`, numpy, Pillow, ...) and want it done the way CPython's own exporters
+//! do it:
+//!
+//! * [`core`] is plain Rust, with no Python dependency: a validated strided
+//!   [`Layout`](core::Layout) (checked length and extent arithmetic, CPython's contiguity
+//!   rules), item formats,
+//!   the `PyBUF_*` request flags and their negotiation ([`core::request::negotiate`],
+//!   which answers every request exactly as `memoryview` does), and safe strided
+//!   copies ([`core::copy::gather`] / [`core::copy::scatter`]).
+//! * [`py`] is the PyO3 binding layer. Its [`py::export`] module is what an extension
+//!   author needs: [`py::export::export`] fills the `Py_buffer` handed to a
+//!   `__getbuffer__` method for any memory described by an address and a
+//!   [`Layout`](core::Layout), and [`py::export::release`] undoes it from
+//!   `__releasebuffer__`. The
+//!   `BufferProxy` class and the test exporter use exactly these two functions.
+//!
+//! # Example
+//!
+//! Describe an RGBA image, decide what a consumer asking for a C-contiguous,
+//! writable, formatted view gets, and copy a strided window out of it (everything
+//! below is the pure-Rust core; see [`py::export`] for the `__getbuffer__` side):
+//!
+//! ```
+//! use bufferproxy::core::copy::gather;
+//! use bufferproxy::core::request::{flags, negotiate};
+//! use bufferproxy::core::Layout;
+//!
+//! // 2 rows of 3 RGBA pixels, one byte per item, C order.
+//! let image = Layout::new(&[2, 3, 4], None, 1)?;
+//! assert_eq!(image.strides(), &[12, 4, 1]);
+//! assert_eq!(image.len(), 24);
+//!
+//! // numpy asks for `PyBUF_RECORDS` (strided, formatted, writable): granted in full.
+//! let grant = negotiate(&image, false, flags::RECORDS)?;
+//! assert!(grant.format && grant.shape && grant.strides);
+//! // The same request over read-only memory is a `BufferError`.
+//! assert!(negotiate(&image, true, flags::RECORDS).is_err());
+//!
+//! // The alpha channel alone: shape (2, 3), strides (12, 4), first item at byte 3.
+//! let pixels: Vec<u8> = (0..24).collect();
+//! let alpha = Layout::new(&[2, 3], Some(&[12, 4]), 1)?;
+//! let mut out = [0u8; 6];
+//! gather(&pixels, 3, &alpha, &mut out)?;
+//! assert_eq!(out, [3, 7, 11, 15, 19, 23]);
+//! # Ok::<(), bufferproxy::core::Error>(())
+//! ```
+//!
+//! A complete PyO3 class exporting a Rust-owned image is in `examples/rust_exporter/`
+//! (and described in `docs/rust-api.md`).
 
 pub mod core;
 pub mod py;

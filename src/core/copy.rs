@@ -12,6 +12,26 @@ use std::mem::MaybeUninit;
 
 /// Checks that `mem` covers the layout's extent around `origin`, and that the
 /// C-order side has exactly `layout.len()` bytes.
+///
+/// [`gather`], [`scatter`] and [`contiguous_bytes`] call it first; it is public so that
+/// callers can validate a memory block against a layout once, before exporting it.
+///
+/// # Errors
+///
+/// [`Error::Value`] if `origin + extent.lo < 0`, `origin + extent.hi > mem_len`, or
+/// `linear_len != layout.len()`.
+///
+/// ```
+/// use bufferproxy::core::copy::check_span;
+/// use bufferproxy::core::Layout;
+///
+/// let reversed = Layout::new(&[3], Some(&[-2]), 2)?; // extent [-4, 2)
+/// assert!(check_span(6, 4, &reversed, 6).is_ok());
+/// assert!(check_span(6, 3, &reversed, 6).is_err()); // would start before byte 0
+/// assert!(check_span(5, 4, &reversed, 6).is_err()); // would end past byte 5
+/// assert!(check_span(6, 4, &reversed, 5).is_err()); // 6 bytes of items, not 5
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 pub fn check_span(
     mem_len: usize,
     origin: usize,
@@ -97,7 +117,37 @@ fn transfer(layout: &Layout, origin: usize, mut copy: impl FnMut(usize, usize, u
 /// Gathers the items of `layout` from `mem` into `out` in C order, gaps removed.
 ///
 /// `origin` is the index in `mem` of the first item (items with negative strides lie
-/// before it). `out.len()` must equal `layout.len()`.
+/// before it). `out.len()` must equal `layout.len()`. This is what `BufferProxy.raw`
+/// and `PyBuffer_ToContiguous(.., 'C')` produce. A C-contiguous layout is one copy;
+/// otherwise each innermost row is one copy when its items are adjacent, one per item
+/// when not.
+///
+/// # Errors
+///
+/// [`Error::Value`] when `mem` does not cover the layout's extent around `origin` or
+/// `out` has the wrong length (see [`check_span`]); nothing is written then.
+///
+/// ```
+/// use bufferproxy::core::copy::gather;
+/// use bufferproxy::core::Layout;
+///
+/// // A 3 x 4 byte matrix; the 2 x 2 window starting at row 1, column 1.
+/// let mem: Vec<u8> = (0..12).collect();
+/// let window = Layout::new(&[2, 2], Some(&[4, 1]), 1)?;
+/// let mut out = [0u8; 4];
+/// gather(&mem, 5, &window, &mut out)?;
+/// assert_eq!(out, [5, 6, 9, 10]);
+///
+/// // The same memory read as a 4 x 3 Fortran-order matrix: transposed.
+/// let fortran = Layout::new(&[4, 3], Some(&[1, 4]), 1)?;
+/// let mut out = [0u8; 12];
+/// gather(&mem, 0, &fortran, &mut out)?;
+/// assert_eq!(out, [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
+///
+/// // Too short a slice is an error, not a panic.
+/// assert!(gather(&mem[..8], 5, &window, &mut [0u8; 4]).is_err());
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 pub fn gather(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Result<(), Error> {
     gather_into(mem, origin, layout, out.len(), |at, bytes| {
         out[at..at + bytes.len()].copy_from_slice(bytes)
@@ -106,6 +156,24 @@ pub fn gather(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Res
 
 /// [`gather`] into memory that need not be initialised (a freshly allocated `bytes`
 /// object, say): on success every byte of `out` has been written, once.
+///
+/// # Errors
+///
+/// As [`gather`]; on error nothing is written.
+///
+/// ```
+/// use bufferproxy::core::copy::gather_uninit;
+/// use bufferproxy::core::Layout;
+/// use std::mem::MaybeUninit;
+///
+/// let every_other = Layout::new(&[3], Some(&[2]), 1)?;
+/// let mut out = [MaybeUninit::<u8>::uninit(); 3];
+/// gather_uninit(&[1, 0, 2, 0, 3], 0, &every_other, &mut out)?;
+/// // SAFETY: gather_uninit succeeded, so every byte of `out` was written.
+/// let out = out.map(|b| unsafe { b.assume_init() });
+/// assert_eq!(out, [1, 2, 3]);
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 pub fn gather_uninit(
     mem: &[u8],
     origin: usize,
@@ -137,6 +205,24 @@ fn gather_into(
 
 /// The items of a C- or Fortran-contiguous layout as one slice of `mem` (in memory
 /// order), or `None` for a non-contiguous layout.
+///
+/// Lets a caller skip [`gather`] (and its copy) when the items already are one block.
+///
+/// # Errors
+///
+/// As [`check_span`], for a contiguous layout that `mem` does not cover.
+///
+/// ```
+/// use bufferproxy::core::copy::contiguous_bytes;
+/// use bufferproxy::core::Layout;
+///
+/// let mem = [9u8, 1, 2, 3, 4];
+/// let c = Layout::new(&[2, 2], None, 1)?;
+/// assert_eq!(contiguous_bytes(&mem, 1, &c)?, Some(&[1, 2, 3, 4][..]));
+/// let strided = Layout::new(&[2], Some(&[2]), 1)?;
+/// assert_eq!(contiguous_bytes(&mem, 1, &strided)?, None);
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 pub fn contiguous_bytes<'a>(
     mem: &'a [u8],
     origin: usize,
@@ -154,7 +240,29 @@ pub fn contiguous_bytes<'a>(
 /// Scatters C-order item bytes from `data` into the items of `layout` in `mem`.
 ///
 /// The inverse of [`gather`] when no two items overlap; with overlapping items (zero
-/// strides) the last one written in C order wins.
+/// strides) the last one written in C order wins. Bytes of `mem` outside the items
+/// (gaps) are left alone. `data.len()` must equal `layout.len()`; `origin` is as for
+/// [`gather`].
+///
+/// # Errors
+///
+/// As [`gather`] (see [`check_span`]); nothing is written then.
+///
+/// ```
+/// use bufferproxy::core::copy::{gather, scatter};
+/// use bufferproxy::core::Layout;
+///
+/// // Write the 2 x 2 window of a 3 x 4 byte matrix at row 1, column 1.
+/// let mut mem = [0u8; 12];
+/// let window = Layout::new(&[2, 2], Some(&[4, 1]), 1)?;
+/// scatter(&[1, 2, 3, 4], &mut mem, 5, &window)?;
+/// assert_eq!(mem, [0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0]);
+///
+/// let mut back = [0u8; 4];
+/// gather(&mem, 5, &window, &mut back)?;
+/// assert_eq!(back, [1, 2, 3, 4]);
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 pub fn scatter(data: &[u8], mem: &mut [u8], origin: usize, layout: &Layout) -> Result<(), Error> {
     check_span(mem.len(), origin, layout, data.len())?;
     if layout.is_c_contiguous() {

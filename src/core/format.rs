@@ -10,12 +10,30 @@
 //!   `">i3"` becomes `"<V3"`);
 //! * formats accepted from buffer-protocol exporters are single numeric items or pad
 //!   bytes ([`check_exporter_format`]).
+//!
+//! An exporter of Rust memory needs little of this: it passes its PEP 3118 format to
+//! [`py::export::export`](crate::py::export::export) as an
+//! [`ItemFormat`](crate::py::export::ItemFormat), built from a [`Format`] for the short
+//! ones (`"B"`, `"<f"`, `"=I"`, ...). [`format_itemsize`] checks that a format and an
+//! item size agree.
+//!
+//! ```
+//! use bufferproxy::core::format::{format_itemsize, typestr_of, Format};
+//!
+//! let rgba = Format::from_bytes(b"B").unwrap();
+//! assert_eq!(rgba, Format::UNSIGNED_BYTES);
+//! assert_eq!(format_itemsize(rgba.as_bytes()), Some(1));
+//! assert_eq!(format_itemsize(b"<f"), Some(4));
+//! // What `__array_interface__` reports for such items.
+//! assert_eq!(typestr_of(Some(b"<f"), 4), "<f4");
+//! assert_eq!(typestr_of(None, 1), "|u1");
+//! ```
 
 use super::error::value_error;
 use super::Error;
 use std::fmt;
 
-/// The byte order character of this machine in a typestr.
+/// The byte order character of this machine in a typestr (`b'<'` on little-endian).
 pub const NATIVE_ORDER: u8 = if cfg!(target_endian = "little") { b'<' } else { b'>' };
 /// The byte order character of the other machines in a typestr.
 pub const SWAPPED_ORDER: u8 = if cfg!(target_endian = "little") { b'>' } else { b'<' };
@@ -33,6 +51,21 @@ pub mod kind {
 }
 
 /// A short PEP 3118 format string owned inline, NUL-terminated for C consumers.
+///
+/// At most three characters, which covers every single-item numeric format with a
+/// byte-order prefix (`"<f"`, `"=I"`) and pad runs (`"3x"`). Copying one allocates
+/// nothing, which is why exports use it
+/// ([`ItemFormat::Inline`](crate::py::export::ItemFormat::Inline)).
+///
+/// ```
+/// use bufferproxy::core::format::Format;
+///
+/// let f = Format::from_bytes(b"<H").unwrap();
+/// assert_eq!(f.as_str(), "<H");
+/// assert_eq!(f.as_bytes_with_nul(), b"<H\0");
+/// assert!(Format::from_bytes(b"T{h}").is_none()); // too long: use ItemFormat::Owned
+/// assert!(Format::from_bytes(b"B\0").is_none());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Format {
     bytes: [u8; 4],
@@ -50,7 +83,8 @@ impl Format {
         Format { bytes, len: s.len() as u8 }
     }
 
-    /// A format of at most three characters with no NUL, stored inline.
+    /// A format of at most three characters with no NUL, stored inline; `None` for
+    /// anything else. The characters are not checked to be a valid format.
     pub fn from_bytes(s: &[u8]) -> Option<Self> {
         (s.len() < 4 && !s.contains(&0)).then(|| Format::new(s))
     }
@@ -86,8 +120,25 @@ fn pad(n: u8) -> Format {
 /// exports for it.
 ///
 /// Byte order `<`, `>` or `|` (`|` and the native order give native formats), kind
-/// `i`, `u`, `f` or `V`, size `1`..`9` (floats: 4 or 8). Anything else is a `ValueError`
-/// naming the typestr.
+/// `i`, `u`, `f` or `V`, size `1`..`9` (floats: 4 or 8). Sizes with no C type (3, 5,
+/// ...) and kind `V` become pad bytes (`"3x"`).
+///
+/// # Errors
+///
+/// [`Error::Value`] naming the typestr, for anything else.
+///
+/// ```
+/// use bufferproxy::core::format::typestr_to_format;
+///
+/// let (format, itemsize) = typestr_to_format(b"|u1")?;
+/// assert_eq!((format.as_str(), itemsize), ("B", 1));
+/// // The machine's own order (`<` here on little-endian) becomes `=`.
+/// let native = if cfg!(target_endian = "little") { b"<f8" } else { b">f8" };
+/// assert_eq!(typestr_to_format(native)?.0.as_str(), "=d");
+/// assert_eq!(typestr_to_format(b"|V3")?.0.as_str(), "3x");
+/// assert!(typestr_to_format(b"<f2").is_err());
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 pub fn typestr_to_format(typestr: &[u8]) -> Result<(Format, isize), Error> {
     let unsupported = || value_error!("unsupported typestr '{}'", typestr.escape_ascii());
     let &[order, kind_char, size_char] = typestr else {
@@ -129,6 +180,22 @@ pub fn typestr_to_format(typestr: &[u8]) -> Result<(Format, isize), Error> {
 }
 
 /// Converts the type fields of a `PyArrayInterface` into a format, as pygame does.
+///
+/// `notswapped` is the `NOTSWAPPED` flag: items in this machine's byte order.
+///
+/// # Errors
+///
+/// [`Error::Value`] for a kind other than `i`, `u`, `f`, `V`, or a size that kind
+/// cannot have.
+///
+/// ```
+/// use bufferproxy::core::format::arraystruct_to_format;
+///
+/// assert_eq!(arraystruct_to_format(b'u', 4, true)?.as_str(), "=I");
+/// assert_eq!(arraystruct_to_format(b'V', 3, true)?.as_str(), "3x");
+/// assert!(arraystruct_to_format(b'f', 2, true).is_err());
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 pub fn arraystruct_to_format(
     typekind: u8,
     itemsize: i32,
@@ -175,7 +242,17 @@ fn type_char(format: Option<&[u8]>) -> u8 {
     rest.get(start).copied().unwrap_or(0)
 }
 
-/// The array-interface type kind of a format.
+/// The array-interface type kind ([`kind`]) of a single-item format; anything that is
+/// not an integer or a float is [`kind::VOID`]. `None` (no format) means `"B"`.
+///
+/// ```
+/// use bufferproxy::core::format::{kind, typekind_of};
+///
+/// assert_eq!(typekind_of(Some(b"<h")), kind::SIGNED);
+/// assert_eq!(typekind_of(Some(b"d")), kind::FLOAT);
+/// assert_eq!(typekind_of(Some(b"3x")), kind::VOID);
+/// assert_eq!(typekind_of(None), kind::UNSIGNED);
+/// ```
 pub fn typekind_of(format: Option<&[u8]>) -> u8 {
     match type_char(format) {
         b'b' | b'h' | b'i' | b'l' | b'q' => kind::SIGNED,
@@ -185,7 +262,16 @@ pub fn typekind_of(format: Option<&[u8]>) -> u8 {
     }
 }
 
-/// Whether items of this format are stored in the other machines' byte order.
+/// Whether items of this format are stored in the other machines' byte order: a `<`,
+/// `>` or `!` prefix that is not this machine's order.
+///
+/// ```
+/// use bufferproxy::core::format::is_swapped;
+///
+/// assert!(!is_swapped(Some(b"=I")) && !is_swapped(Some(b"I")) && !is_swapped(None));
+/// assert_ne!(is_swapped(Some(b"<I")), is_swapped(Some(b">I")));
+/// assert_eq!(is_swapped(Some(b"!I")), cfg!(target_endian = "little"));
+/// ```
 pub fn is_swapped(format: Option<&[u8]>) -> bool {
     let prefix = format.and_then(|f| split_prefix(f).0);
     match prefix {
@@ -207,7 +293,17 @@ fn byteorder_of(format: Option<&[u8]>, itemsize: isize) -> u8 {
     }
 }
 
-/// The (normalised) array-interface typestr of items with this format and size.
+/// The (normalised) array-interface typestr of items with this format and size, as
+/// `__array_interface__` reports it: byte order `|` for 1-byte items, else the format's
+/// order (native when it has none), then its [`typekind_of`], then the size.
+///
+/// ```
+/// use bufferproxy::core::format::typestr_of;
+///
+/// assert_eq!(typestr_of(Some(b"B"), 1), "|u1");
+/// assert_eq!(typestr_of(Some(b">h"), 2), ">i2");
+/// assert_eq!(typestr_of(Some(b"3x"), 3).get(1..), Some("V3"));
+/// ```
 pub fn typestr_of(format: Option<&[u8]>, itemsize: isize) -> String {
     format!(
         "{}{}{}",
@@ -230,7 +326,21 @@ fn type_size(c: u8, native: bool) -> Option<isize> {
     })
 }
 
-/// The item size a single-item format describes, if it is one this crate accepts.
+/// The item size a single-item format describes, if it is one this crate accepts:
+/// one of `bBhHiIlLqQfd` (with an optional byte-order prefix and a count of 1) or pad
+/// bytes (`x`, `2x`..`9x`). Native sizes without a prefix or with `@`, standard sizes
+/// otherwise (`"l"` is 8 bytes on 64-bit Linux, `"<l"` always 4).
+///
+/// ```
+/// use bufferproxy::core::format::format_itemsize;
+///
+/// assert_eq!(format_itemsize(b"B"), Some(1));
+/// assert_eq!(format_itemsize(b"=1H"), Some(2));
+/// assert_eq!(format_itemsize(b"<l"), Some(4));
+/// assert_eq!(format_itemsize(b"4x"), Some(4));
+/// assert_eq!(format_itemsize(b"2H"), None); // two items
+/// assert_eq!(format_itemsize(b"e"), None); // half floats are not supported
+/// ```
 pub fn format_itemsize(format: &[u8]) -> Option<isize> {
     let (prefix, rest) = split_prefix(format);
     let native = matches!(prefix, None | Some(b'@'));
@@ -245,6 +355,21 @@ pub fn format_itemsize(format: &[u8]) -> Option<isize> {
 /// Checks the format of a buffer-protocol exporter: one numeric item (`bBhHiIlLqQfd`)
 /// or pad bytes (`x`, `2x`..`9x`), with at most one byte-order prefix and a count of 1,
 /// whose size agrees with the exporter's item size. `None` (no format) means `"B"`.
+///
+/// # Errors
+///
+/// [`Error::Value`] with pygame's messages (`"unsupported array element type"`,
+/// `"arrays of records are unsupported"`), or for a size mismatch.
+///
+/// ```
+/// use bufferproxy::core::format::check_exporter_format;
+///
+/// assert!(check_exporter_format(Some(b"<f"), 4).is_ok());
+/// assert!(check_exporter_format(None, 1).is_ok());
+/// assert!(check_exporter_format(Some(b"<f"), 8).is_err()); // size mismatch
+/// assert!(check_exporter_format(Some(b"hh"), 4).is_err()); // a record
+/// assert!(check_exporter_format(None, 2).is_err());
+/// ```
 pub fn check_exporter_format(format: Option<&[u8]>, itemsize: isize) -> Result<(), Error> {
     let Some(format) = format else {
         return if itemsize == 1 {

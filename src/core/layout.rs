@@ -18,7 +18,18 @@ pub type Dims = SmallVec<[isize; 4]>;
 
 /// The span of bytes a layout touches, relative to the address of its first element.
 ///
-/// `lo <= 0 <= hi`; an array with no elements has `lo == hi == 0`.
+/// `lo <= 0 <= hi`; an array with no elements has `lo == hi == 0`. Memory handed to a
+/// consumer with its first item at `addr` must cover `addr + lo .. addr + hi`.
+///
+/// ```
+/// use bufferproxy::core::{Extent, Layout};
+///
+/// // Three 4-byte items walked backwards: the first item is the highest in memory.
+/// let layout = Layout::new(&[3], Some(&[-4]), 4)?;
+/// assert_eq!(layout.extent(), Extent { lo: -8, hi: 4 });
+/// assert_eq!(layout.extent().size(), 12);
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Extent {
     /// Offset of the lowest byte (negative with negative strides).
@@ -28,14 +39,33 @@ pub struct Extent {
 }
 
 impl Extent {
-    /// Number of bytes spanned, gaps included.
+    /// Number of bytes spanned, gaps included: `hi - lo`.
     pub fn size(&self) -> usize {
         // hi >= lo holds by construction, and both fit isize, so the difference fits usize.
         self.hi.abs_diff(self.lo)
     }
 }
 
-/// A validated strided layout.
+/// A validated strided layout: shape, byte strides and item size.
+///
+/// Built only by [`Layout::new`] (or [`Layout::bytes`]), so every `Layout` has a
+/// non-negative shape, an item size of at least 1, and a byte length and [`Extent`] that
+/// fit `isize`: code holding one can compute any item's offset,
+/// `sum(index[d] * strides[d])`, without overflow. Strides are in bytes and may be
+/// negative or zero, as in the buffer protocol. Contiguity is decided once, at
+/// construction.
+///
+/// ```
+/// use bufferproxy::core::{Extent, Layout};
+///
+/// // A 480 x 640 RGBA image, one byte per channel, rows padded to 2816 bytes.
+/// let image = Layout::new(&[480, 640, 4], Some(&[2816, 4, 1]), 1)?;
+/// assert_eq!(image.ndim(), 3);
+/// assert_eq!(image.len(), 480 * 640 * 4); // item bytes, padding excluded
+/// assert_eq!(image.extent(), Extent { lo: 0, hi: 479 * 2816 + 640 * 4 });
+/// assert!(!image.is_c_contiguous()); // the padding is a gap
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub struct Layout {
     shape: Dims,
@@ -62,8 +92,42 @@ impl Clone for Layout {
 impl Layout {
     /// Validates a layout. `strides == None` means C (row-major) order.
     ///
-    /// Errors (all `ValueError`): an item size below 1, strides whose length differs
-    /// from the shape's, a negative dimension, a byte length or extent beyond `isize::MAX`.
+    /// `shape` is the length of each dimension and `strides` the byte step of each
+    /// (negative and zero strides are allowed); an empty `shape` is a 0-dimensional
+    /// layout of one item. Any dimension of length 0 makes the layout empty, however
+    /// large the others are.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Value`] (a Python `ValueError`) for an item size below 1, strides whose
+    /// length differs from the shape's, a negative dimension, or a byte length or
+    /// extent beyond `isize::MAX`. Nothing wraps around.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bufferproxy::core::{Error, Layout};
+    ///
+    /// // C order by default, Fortran order with explicit strides.
+    /// let c = Layout::new(&[2, 3], None, 8)?;
+    /// assert_eq!(c.strides(), &[24, 8]);
+    /// assert!(c.is_c_contiguous() && !c.is_f_contiguous());
+    /// let f = Layout::new(&[2, 3], Some(&[8, 16]), 8)?;
+    /// assert!(f.is_f_contiguous() && !f.is_c_contiguous());
+    ///
+    /// // 0-dimensional: one item.
+    /// assert_eq!(Layout::new(&[], None, 4)?.len(), 4);
+    ///
+    /// // Errors.
+    /// assert!(matches!(Layout::new(&[2], None, 0), Err(Error::Value(_))));
+    /// assert!(matches!(Layout::new(&[-1], None, 1), Err(Error::Value(_))));
+    /// assert!(matches!(Layout::new(&[2, 2], Some(&[1]), 1), Err(Error::Value(_))));
+    /// // 2**32 * 2**32 bytes: refused, not wrapped to 0 as C arithmetic would.
+    /// assert!(Layout::new(&[1 << 32, 1 << 32], None, 1).is_err());
+    /// // A stride that reaches beyond the address space.
+    /// assert!(Layout::new(&[2], Some(&[isize::MAX]), 1).is_err());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn new(shape: &[isize], strides: Option<&[isize]>, itemsize: isize) -> Result<Self, Error> {
         if itemsize < 1 {
             return Err(value_error!("item size must be at least 1, not {itemsize}"));
@@ -98,7 +162,16 @@ impl Layout {
         })
     }
 
-    /// A one-dimensional run of `len` bytes.
+    /// A one-dimensional run of `len` bytes (item size 1, format `"B"`).
+    ///
+    /// ```
+    /// use bufferproxy::core::Layout;
+    ///
+    /// let run = Layout::bytes(16)?;
+    /// assert_eq!((run.shape(), run.strides(), run.len()), (&[16][..], &[1][..], 16));
+    /// assert!(Layout::bytes(usize::MAX).is_err());
+    /// # Ok::<(), bufferproxy::core::Error>(())
+    /// ```
     pub fn bytes(len: usize) -> Result<Self, Error> {
         let len = isize::try_from(len)
             .map_err(|_| value_error!("length {len} is beyond the address space"))?;
@@ -110,7 +183,8 @@ impl Layout {
         &self.shape
     }
 
-    /// Byte step of each dimension.
+    /// Byte step of each dimension: the given strides, or the C-order ones computed by
+    /// [`c_strides`] when none were given.
     pub fn strides(&self) -> &[isize] {
         &self.strides
     }
@@ -125,7 +199,18 @@ impl Layout {
         self.itemsize
     }
 
-    /// Bytes of data: item size times the number of items (gaps excluded).
+    /// Bytes of data: item size times the number of items (gaps excluded). This is the
+    /// `len` of an exported `Py_buffer`, and the size of a C-order copy of the items.
+    ///
+    /// ```
+    /// use bufferproxy::core::Layout;
+    ///
+    /// // Every other byte of 10: 5 bytes of data spanning 9.
+    /// let l = Layout::new(&[5], Some(&[2]), 1)?;
+    /// assert_eq!((l.len(), l.extent().size()), (5, 9));
+    /// assert!(Layout::new(&[7, 0], None, 4)?.is_empty());
+    /// # Ok::<(), bufferproxy::core::Error>(())
+    /// ```
     pub fn len(&self) -> isize {
         self.len
     }
@@ -135,12 +220,26 @@ impl Layout {
         self.len == 0
     }
 
-    /// The span of memory the items touch, relative to the first item.
+    /// The span of memory the items touch, relative to the first item (see [`Extent`]).
     pub fn extent(&self) -> Extent {
         self.extent
     }
 
-    /// C (row-major) contiguity, by CPython's `PyBuffer_IsContiguous(view, 'C')` rules.
+    /// C (row-major) contiguity, by CPython's `PyBuffer_IsContiguous(view, 'C')` rules:
+    /// a layout with no item is contiguous, and dimensions of length 1 are ignored
+    /// whatever their stride.
+    ///
+    /// ```
+    /// use bufferproxy::core::Layout;
+    ///
+    /// // One row: C- and Fortran-contiguous whatever the stride of the length-1 dimension.
+    /// let row = Layout::new(&[1, 4], Some(&[999, 2]), 2)?;
+    /// assert!(row.is_c_contiguous() && row.is_f_contiguous());
+    /// // Reversed items are not contiguous in any order.
+    /// let reversed = Layout::new(&[4], Some(&[-2]), 2)?;
+    /// assert!(!reversed.is_contiguous());
+    /// # Ok::<(), bufferproxy::core::Error>(())
+    /// ```
     pub fn is_c_contiguous(&self) -> bool {
         self.c_contiguous
     }
@@ -158,6 +257,14 @@ impl Layout {
 
 /// `itemsize * prod(shape)`, or `None` on overflow. Any zero dimension gives 0, however
 /// large the others are: no item, no byte.
+///
+/// ```
+/// use bufferproxy::core::layout::checked_len;
+///
+/// assert_eq!(checked_len(&[2, 3], 4), Some(24));
+/// assert_eq!(checked_len(&[isize::MAX, 0], 8), Some(0));
+/// assert_eq!(checked_len(&[isize::MAX, 2], 1), None);
+/// ```
 pub fn checked_len(shape: &[isize], itemsize: isize) -> Option<isize> {
     if shape.contains(&0) {
         return Some(0);
@@ -170,6 +277,14 @@ pub fn checked_len(shape: &[isize], itemsize: isize) -> Option<isize> {
 /// A zero dimension makes the outer strides 0, as pygame computes them. An empty array
 /// touches no memory, so its strides cannot overflow anything: there the products wrap
 /// (as in pygame's C arithmetic) instead of failing.
+///
+/// ```
+/// use bufferproxy::core::layout::c_strides;
+///
+/// assert_eq!(c_strides(&[2, 3, 4], 2).unwrap().as_slice(), &[24, 8, 2]);
+/// assert_eq!(c_strides(&[3, 0, 5], 4).unwrap().as_slice(), &[0, 20, 4]);
+/// assert!(c_strides(&[isize::MAX, 2], 1).is_none());
+/// ```
 pub fn c_strides(shape: &[isize], itemsize: isize) -> Option<Dims> {
     let empty = shape.contains(&0);
     let mut strides: Dims = smallvec::smallvec![0; shape.len()];
@@ -182,6 +297,18 @@ pub fn c_strides(shape: &[isize], itemsize: isize) -> Option<Dims> {
 }
 
 /// The byte extent of a layout, or `None` if it does not fit `isize`.
+///
+/// Does not check that `strides` is as long as `shape` (extra entries of either are
+/// ignored); [`Layout::new`] does.
+///
+/// ```
+/// use bufferproxy::core::layout::checked_extent;
+/// use bufferproxy::core::Extent;
+///
+/// assert_eq!(checked_extent(&[3, 2], &[-8, 2], 2), Some(Extent { lo: -16, hi: 4 }));
+/// assert_eq!(checked_extent(&[0, 5], &[7, 7], 1), Some(Extent { lo: 0, hi: 0 }));
+/// assert_eq!(checked_extent(&[2], &[isize::MAX], 1), None);
+/// ```
 pub fn checked_extent(shape: &[isize], strides: &[isize], itemsize: isize) -> Option<Extent> {
     if shape.contains(&0) {
         return Some(Extent { lo: 0, hi: 0 });

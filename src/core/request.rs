@@ -4,10 +4,29 @@
 //! (`Objects/memoryobject.c`, `memory_getbuf`): an unsatisfiable request is a
 //! `BufferError`, and a satisfiable one tells which of format, shape and strides the
 //! consumer gets.
+//!
+//! An exporter's `__getbuffer__` receives the consumer's flags as an `int`; [`negotiate`]
+//! turns them into a [`Grant`] (or the error to raise), and
+//! [`py::export::fill`](crate::py::export::fill) writes the granted fields into the
+//! `Py_buffer`. [`py::export::export`](crate::py::export::export) does both.
 
 use super::{Error, Layout};
 
-/// `PyBUF_*` request flags, with CPython's values.
+/// `PyBUF_*` request flags, with CPython's values (`Include/pybuffer.h`).
+///
+/// What consumers commonly send: `memoryview(obj)` asks for [`FULL_RO`](flags::FULL_RO);
+/// a `y*` argument (`hashlib.sha256(obj)`, say) for [`SIMPLE`](flags::SIMPLE); a `w*`
+/// argument (`file.readinto(obj)`) for [`WRITABLE`](flags::WRITABLE). Test a request
+/// for a compound flag with `request & FLAG == FLAG`: several flags share bits.
+///
+/// ```
+/// use bufferproxy::core::request::flags;
+///
+/// assert_eq!(flags::FULL_RO, 0x11c);
+/// let request = flags::C_CONTIGUOUS | flags::FORMAT;
+/// assert!(request & flags::STRIDES == flags::STRIDES); // implied
+/// assert!(request & flags::WRITABLE == 0);
+/// ```
 pub mod flags {
     /// Plain bytes: no format, shape or strides.
     pub const SIMPLE: i32 = 0;
@@ -38,6 +57,12 @@ pub mod flags {
 }
 
 /// What a satisfiable request gets besides the pointer, length and item size.
+///
+/// Returned by [`negotiate`]; a field left `false` is filled with NULL (and `ndim = 1`
+/// without the shape), as the buffer protocol prescribes. Whether the view is writable
+/// is not part of the grant: the view is read-only exactly when the memory is, whatever
+/// was asked (a read-only request over writable memory still gets `readonly = 0`, as
+/// from `memoryview`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {
     /// Fill in the format (else NULL: unsigned bytes).
@@ -53,6 +78,53 @@ fn has(request: i32, flag: i32) -> bool {
 }
 
 /// Decides a request for `layout`, read-only or not, exactly as `memoryview` would.
+///
+/// `readonly` says whether the memory may be written through the view; `request` is the
+/// `flags` argument of `__getbuffer__` (a combination of [`flags`]). The checks, in
+/// CPython's order:
+///
+/// 1. [`flags::WRITABLE`] over read-only memory is refused;
+/// 2. [`flags::C_CONTIGUOUS`], [`flags::F_CONTIGUOUS`] and [`flags::ANY_CONTIGUOUS`]
+///    need the matching contiguity of the layout;
+/// 3. without [`flags::STRIDES`] the consumer assumes C order, so the layout must be
+///    C-contiguous;
+/// 4. [`flags::FORMAT`] without [`flags::ND`] is refused (a consumer without the shape
+///    can only see bytes).
+///
+/// [`flags::INDIRECT`] is accepted and changes nothing: a [`Layout`] never needs
+/// suboffsets.
+///
+/// # Errors
+///
+/// [`Error::Buffer`] (a Python `BufferError`) naming the unmet requirement.
+///
+/// # Examples
+///
+/// ```
+/// use bufferproxy::core::request::{flags, negotiate, Grant};
+/// use bufferproxy::core::{Error, Layout};
+///
+/// let image = Layout::new(&[2, 3, 4], None, 1)?;
+/// // memoryview(obj): everything, read-only is fine.
+/// assert_eq!(
+///     negotiate(&image, false, flags::FULL_RO)?,
+///     Grant { format: true, shape: true, strides: true },
+/// );
+/// // A `y*` argument: plain bytes.
+/// assert_eq!(
+///     negotiate(&image, false, flags::SIMPLE)?,
+///     Grant { format: false, shape: false, strides: false },
+/// );
+/// // A writable request over read-only memory.
+/// assert!(matches!(negotiate(&image, true, flags::WRITABLE), Err(Error::Buffer(_))));
+///
+/// // Every other row: strided, so requests without strides are refused.
+/// let rows = Layout::new(&[2, 3, 4], Some(&[24, 4, 1]), 1)?;
+/// assert!(negotiate(&rows, false, flags::ND).is_err());
+/// assert!(negotiate(&rows, false, flags::C_CONTIGUOUS).is_err());
+/// assert!(negotiate(&rows, false, flags::STRIDES).is_ok());
+/// # Ok::<(), Error>(())
+/// ```
 pub fn negotiate(layout: &Layout, readonly: bool, request: i32) -> Result<Grant, Error> {
     if request & flags::WRITABLE != 0 && readonly {
         return Err(Error::Buffer(

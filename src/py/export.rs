@@ -6,6 +6,165 @@
 //! copied into one allocation owned by the view (`Py_buffer.internal`), together with
 //! a `keep` value that is dropped when the consumer releases the view: put there
 //! whatever must stay alive, or must happen, until then.
+//!
+//! # The pattern
+//!
+//! A `#[pyclass]` that owns its memory exports it from `__getbuffer__` with [`export`]
+//! and frees the export from `__releasebuffer__` with [`release`]. `export` takes:
+//!
+//! * `view` and `flags`, exactly as `__getbuffer__` received them;
+//! * `owner`, the exporting object (`slf`): the view holds a strong reference to it in
+//!   `view.obj`, so the object, and memory it owns, outlive every consumer;
+//! * a [`Memory`]: the address of the first item, its [`Layout`] and whether consumers
+//!   may write;
+//! * an [`ItemFormat`]: the PEP 3118 format of one item;
+//! * `keep`: any value to drop at release (`()` when the owner keeps everything alive).
+//!
+//! It answers every `PyBUF_*` request as `memoryview` would (see
+//! [`negotiate`]): a writable request for read-only memory, or a contiguous one for a
+//! strided layout, raises `BufferError` and fills nothing.
+//!
+//! # Safety contract
+//!
+//! The functions are `unsafe` because a consumer gets a raw pointer and trusts it until
+//! it releases the view, which can be much later (a numpy array made from the object
+//! lives as long as it likes). The exporter promises that, from `export` until
+//! `release`:
+//!
+//! 1. the bytes `addr + extent.lo .. addr + extent.hi` ([`Layout::extent`]) stay
+//!    allocated: **not freed, reallocated or moved**. Memory owned by `owner` is kept
+//!    allocated by the view's reference to it, but resizing it, swapping it or
+//!    replacing it must be refused while exports are alive: count them in
+//!    `__getbuffer__`/`__releasebuffer__` and raise `BufferError` otherwise, as
+//!    `bytearray` does;
+//! 2. the bytes are readable, and writable unless [`Memory::readonly`];
+//! 3. Rust code does not hold a `&mut` (or, for writable exports, a `&`) reference to
+//!    those bytes across a point where a consumer may write: consumers write through
+//!    the pointer whenever they like, from any thread that holds it, including numpy
+//!    copies that release the GIL. Reach the bytes through raw pointers or
+//!    `UnsafeCell`, or through a `Vec`'s `as_ptr`/`as_mut_ptr`, which create no
+//!    reference to the contents;
+//! 4. `view` is the pointer the `__getbuffer__` slot received, and every successful
+//!    export is released exactly once, by [`release`], from the owner's
+//!    `__releasebuffer__` (CPython's `PyBuffer_Release` calls it, then drops
+//!    `view.obj`).
+//!
+//! The layout, format and grant are copied into the view, so a [`Layout`] borrowed for
+//! the call may be dropped or changed afterwards; only the memory itself is borrowed
+//! for the life of the view.
+//!
+//! # Example
+//!
+//! An RGBA image of `height x width` pixels (shape `(height, width, 4)`, format `"B"`)
+//! that counts its exports and refuses to resize while one is alive. The pixels and the
+//! count sit behind one lock, so checking the count and reallocating are one step.
+//! `examples/rust_exporter/` in the repository is the same class as an installable
+//! extension module, with its tests.
+//!
+//! ```
+//! use bufferproxy::core::format::Format;
+//! use bufferproxy::core::Layout;
+//! use bufferproxy::py::export::{self, ItemFormat, Memory};
+//! use pyo3::exceptions::PyBufferError;
+//! use pyo3::ffi;
+//! use pyo3::prelude::*;
+//! use std::ffi::c_int;
+//! use std::sync::{Mutex, MutexGuard, PoisonError};
+//!
+//! struct Pixels {
+//!     data: Vec<u8>,
+//!     layout: Layout,
+//!     exports: usize,
+//! }
+//!
+//! #[pyclass(frozen)]
+//! struct Image {
+//!     pixels: Mutex<Pixels>,
+//! }
+//!
+//! impl Image {
+//!     fn pixels(&self) -> MutexGuard<'_, Pixels> {
+//!         self.pixels.lock().unwrap_or_else(PoisonError::into_inner)
+//!     }
+//! }
+//!
+//! #[pymethods]
+//! impl Image {
+//!     #[new]
+//!     fn new(width: usize, height: usize) -> PyResult<Self> {
+//!         let layout = Layout::new(&[height as isize, width as isize, 4], None, 1)?;
+//!         let data = vec![0; layout.len() as usize];
+//!         Ok(Image { pixels: Mutex::new(Pixels { data, layout, exports: 0 }) })
+//!     }
+//!
+//!     fn resize(&self, width: usize, height: usize) -> PyResult<()> {
+//!         let mut pixels = self.pixels();
+//!         if pixels.exports > 0 {
+//!             return Err(PyBufferError::new_err("cannot resize an exported image"));
+//!         }
+//!         pixels.layout = Layout::new(&[height as isize, width as isize, 4], None, 1)?;
+//!         let len = pixels.layout.len() as usize;
+//!         pixels.data.resize(len, 0); // may reallocate: no export may be alive
+//!         Ok(())
+//!     }
+//!
+//!     unsafe fn __getbuffer__(
+//!         slf: Bound<'_, Self>,
+//!         view: *mut ffi::Py_buffer,
+//!         flags: c_int,
+//!     ) -> PyResult<()> {
+//!         let mut pixels = slf.get().pixels();
+//!         // `as_mut_ptr` creates no reference to the bytes that a consumer's writes
+//!         // would invalidate.
+//!         let addr = pixels.data.as_mut_ptr() as usize;
+//!         let memory = Memory { addr, layout: &pixels.layout, readonly: false };
+//!         let format = ItemFormat::Inline(Format::UNSIGNED_BYTES);
+//!         // SAFETY: `view` and `flags` come from CPython. The bytes are the `Vec`'s
+//!         // buffer, owned by `slf`, which the view keeps alive; `resize` refuses to
+//!         // reallocate them until `__releasebuffer__` has counted every export back.
+//!         unsafe { export::export(view, slf.clone().into_any(), memory, format, flags, ())? };
+//!         pixels.exports += 1; // only once the export succeeded
+//!         Ok(())
+//!     }
+//!
+//!     unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {
+//!         self.pixels().exports -= 1;
+//!         // SAFETY: `view` was filled by a successful `__getbuffer__` and CPython
+//!         // releases it once.
+//!         unsafe { export::release(view) }
+//!     }
+//! }
+//!
+//! # fn main() -> PyResult<()> {
+//! Python::initialize();
+//! Python::attach(|py| {
+//!     let image = Bound::new(py, Image::new(3, 2)?)?;
+//!     let locals = pyo3::types::PyDict::new(py);
+//!     locals.set_item("image", &image)?;
+//!     py.run(
+//!         cr#"
+//! view = memoryview(image)
+//! assert (view.shape, view.strides, view.format) == ((2, 3, 4), (12, 4, 1), "B")
+//! view[1, 2, 3] = 255
+//! try:
+//!     image.resize(4, 4)
+//! except BufferError:
+//!     pass
+//! else:
+//!     raise AssertionError("resized while exported")
+//! assert bytes(view)[-1] == 255
+//! view.release()
+//! image.resize(4, 4)
+//! assert memoryview(image).shape == (4, 4, 4)
+//! "#,
+//!         None,
+//!         Some(&locals),
+//!     )?;
+//!     assert_eq!(image.get().pixels().exports, 0);
+//!     Ok(())
+//! })
+//! # }
+//! ```
 
 use crate::core::format::Format;
 use crate::core::request::{negotiate, Grant};
@@ -15,12 +174,31 @@ use pyo3::prelude::*;
 use std::ffi::{c_int, c_void, CString};
 use std::ptr;
 
-/// A PEP 3118 format string for an export.
+/// A PEP 3118 format string for an export: what `memoryview.format` shows and numpy
+/// reads its dtype from.
+///
+/// It is passed to consumers verbatim and is not checked here; it must describe
+/// items of `layout.itemsize()` bytes (consumers check: numpy refuses a mismatch).
+/// [`format_itemsize`](crate::core::format::format_itemsize) computes the size of the
+/// single-item formats.
+///
+/// ```
+/// use bufferproxy::core::format::Format;
+/// use bufferproxy::py::export::ItemFormat;
+/// use std::ffi::CString;
+///
+/// // Bytes, little-endian f32: short formats are stored inline (no allocation).
+/// let bytes = ItemFormat::Inline(Format::UNSIGNED_BYTES);
+/// let floats = ItemFormat::Inline(Format::from_bytes(b"<f").unwrap());
+/// // A struct of two little-endian u16 and a float: any format, owned.
+/// let record = ItemFormat::Owned(CString::new("T{<H:x:<H:y:<f:z:}").unwrap());
+/// # let _ = (bytes, floats, record);
+/// ```
 #[derive(Debug, Clone)]
 pub enum ItemFormat {
-    /// A short format, stored inline.
+    /// A short format (at most three characters), stored inline.
     Inline(Format),
-    /// Any other format, verbatim.
+    /// Any other format, verbatim (the `CString` is moved into the view's storage).
     Owned(CString),
 }
 
@@ -33,14 +211,36 @@ impl ItemFormat {
     }
 }
 
-/// The memory an export describes.
+/// The memory an export describes: where the first item is, how the items are laid
+/// out around it, and whether consumers may write.
+///
+/// With negative strides the first item is not the lowest byte: for memory starting at
+/// `base`, `addr` is `base + (-layout.extent().lo)`, and the memory must cover
+/// `layout.extent().size()` bytes from `base`.
+///
+/// ```
+/// use bufferproxy::core::Layout;
+/// use bufferproxy::py::export::Memory;
+///
+/// // A 2 x 3 image of RGBA pixels, bottom row first (rows reversed, as in BMP files).
+/// let pixels = vec![0u8; 24];
+/// let layout = Layout::new(&[2, 3, 4], Some(&[-12, 4, 1]), 1)?;
+/// let base = pixels.as_ptr() as usize;
+/// let addr = base + layout.extent().lo.unsigned_abs();
+/// let memory = Memory { addr, layout: &layout, readonly: true };
+/// assert_eq!(memory.addr, base + 12);
+/// assert_eq!(layout.extent().size(), pixels.len());
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Memory<'a> {
-    /// Address of the first item.
+    /// Address of the first item (the `Py_buffer.buf` consumers get).
     pub addr: usize,
-    /// Layout of the items around `addr`.
+    /// Layout of the items around `addr`; copied into the view, so it is only borrowed
+    /// for the call.
     pub layout: &'a Layout,
-    /// Whether consumers must not write.
+    /// Whether consumers must not write: writable requests are then refused with
+    /// `BufferError`, and every view says `readonly = 1`.
     pub readonly: bool,
 }
 
@@ -67,16 +267,30 @@ unsafe fn free_storage<K>(storage: *mut c_void) {
     drop(unsafe { Box::from_raw(storage.cast::<Storage<K>>()) });
 }
 
-/// Negotiates `flags` for `memory` and fills `view` for `owner`.
+/// Negotiates `flags` for `memory` and fills `view` for `owner`: the body of a
+/// `__getbuffer__` method.
 ///
-/// On error nothing is filled (`view.obj` stays NULL) and `keep` is dropped.
+/// `owner` becomes `view.obj` (the reference is moved into the view), `keep` is dropped
+/// when the view is released. The request is decided by
+/// [`negotiate`], exactly as `memoryview` would.
+/// The module documentation shows the whole `__getbuffer__`/`__releasebuffer__` pair.
+///
+/// # Errors
+///
+/// `BufferError` when the request cannot be met (a writable request over read-only
+/// memory, a contiguity the layout lacks, ...). On error nothing is filled
+/// (`view.obj` stays NULL) and `keep` is dropped: count an export only after `export`
+/// returned `Ok`.
 ///
 /// # Safety
 ///
-/// `view` must be the `Py_buffer` handed to a `bf_getbuffer` slot, and the memory
-/// described (`memory.layout`'s extent around `memory.addr`) must stay valid for reads,
-/// and for writes unless `memory.readonly`, until the view is released with [`release`]:
-/// `owner` or `keep` must be what keeps it alive.
+/// `view` must be the `Py_buffer` handed to a `bf_getbuffer` slot (`__getbuffer__`),
+/// and the memory described (`memory.layout`'s extent around `memory.addr`) must stay
+/// valid for reads, and for writes unless `memory.readonly`, until the view is released
+/// with [`release`]: `owner` or `keep` must be what keeps it alive, and it must not be
+/// freed, reallocated or moved meanwhile. Consumers may write to writable memory at any
+/// time until then, so no Rust reference to those bytes may be held across such
+/// writes. See the [module documentation](self#safety-contract).
 pub unsafe fn export<K: Send + 'static>(
     view: *mut ffi::Py_buffer,
     owner: Bound<'_, PyAny>,
@@ -94,9 +308,21 @@ pub unsafe fn export<K: Send + 'static>(
 /// Fills `view` with an already negotiated `grant`. `keep` is dropped when the view is
 /// released.
 ///
+/// [`export`] is `negotiate` followed by `fill`; call them apart when something must
+/// happen between deciding the request and handing out the pointer, which may then not
+/// fail (the proxy acquires its parent's memory there). A 0-dimensional layout gets a
+/// NULL shape and strides whatever was granted, as from `memoryview`.
+///
+/// The usual shape: `let grant = negotiate(&layout, readonly, flags)?;`, then the side
+/// effect that must not happen for a refused request (locking, mapping, acquiring),
+/// then `fill(view, owner, memory, format, grant, guard)` with the lock or mapping guard
+/// as `keep`, so it is undone when the consumer releases the view.
+///
 /// # Safety
 ///
-/// As for [`export`]; `grant` must come from [`negotiate`] for this memory.
+/// As for [`export`]; `grant` must come from [`negotiate`] for this memory (the same
+/// layout and `readonly`): a grant without strides for a strided layout, say, would
+/// make consumers read the wrong bytes, and past the end.
 pub unsafe fn fill<K: Send + 'static>(
     view: *mut ffi::Py_buffer,
     owner: Bound<'_, PyAny>,
@@ -141,12 +367,17 @@ pub unsafe fn fill<K: Send + 'static>(
     }
 }
 
-/// Frees what [`export`] stored in `view` (dropping its `keep` value).
+/// Frees what [`export`] stored in `view` (dropping its `keep` value): the body of a
+/// `__releasebuffer__` method.
+///
+/// It does not touch `view.obj`: CPython's `PyBuffer_Release` drops that reference
+/// after the slot returns. After `release` the exporter may count the export as gone
+/// (and, once none is left, resize or free the memory).
 ///
 /// # Safety
 ///
 /// `view` must have been filled by [`export`] or [`fill`] and not released since; call
-/// it from the owner's `bf_releasebuffer` slot.
+/// it from the owner's `bf_releasebuffer` slot (`__releasebuffer__`).
 pub unsafe fn release(view: *mut ffi::Py_buffer) {
     // SAFETY: `internal` holds the storage leaked by `fill`, whose first field is the
     // function that frees it (the struct is `repr(C)`); it is reclaimed exactly once here.

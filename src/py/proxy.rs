@@ -1,5 +1,5 @@
 //! The `BufferProxy` class: thin Python methods over [`acquire`](super::acquire),
-//! [`export`](super::export), [`interface`](super::interface) and the core.
+//! [`export`], [`interface`] and the core.
 
 use super::acquire::{acquire_exporter, parse_mapping, Fields, Keep, Mapping, View};
 use super::export::{self, ItemFormat, Memory};

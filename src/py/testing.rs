@@ -1,7 +1,7 @@
 //! `bufferproxy._testing.Exporter`: Rust-owned memory exported with any format and
 //! layout, so tests can hand the proxy buffer-protocol parents that Python's own
 //! types cannot make (odd formats, negative or zero strides, invalid formats).
-//! It exports through the same [`export`](super::export) helper as the proxy.
+//! It exports through the same [`export`] helper as the proxy.
 
 use super::export::{self, ItemFormat, Memory};
 use crate::core::copy::{gather, scatter};
