@@ -17,6 +17,8 @@ rm -rf "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 step "build and install bufferproxy with its test extra"
 "$VENV/bin/python" -m pip install -q ".[test]"
+step "build and install the Rust exporter example (examples/rust_exporter)"
+"$VENV/bin/python" -m pip install -q ./examples/rust_exporter
 
 export PYO3_PYTHON="$PWD/$VENV/bin/python"
 
@@ -26,6 +28,9 @@ step "cargo clippy -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --locked
+
+step "the Rust exporter example: cargo fmt --check, clippy -D warnings"
+(cd examples/rust_exporter && cargo fmt -- --check && cargo clippy --locked -- -D warnings)
 
 step "ruff"
 "$VENV/bin/ruff" check .
@@ -68,6 +73,6 @@ for other in $OTHER_PYTHONS; do
     rm -rf "$other_venv"
     "$other" -m venv "$other_venv"
     "$other_venv/bin/python" -m pip install -q --upgrade pip
-    "$other_venv/bin/python" -m pip install -q ".[test]"
+    "$other_venv/bin/python" -m pip install -q ".[test]" ./examples/rust_exporter
     "$other_venv/bin/python" -m pytest -p no:cacheprovider -q tests "$@"
 done

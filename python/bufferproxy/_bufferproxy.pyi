@@ -2,7 +2,7 @@ from typing import Any, Final, SupportsIndex, final
 
 from typing_extensions import Buffer, CapsuleType, disjoint_base
 
-__all__ = ["BufferProxy", "Exporter", "_GIL_RELEASE_THRESHOLD", "get_array_interface"]
+__all__ = ["_GIL_RELEASE_THRESHOLD", "BufferProxy", "Exporter", "get_array_interface"]
 
 # Copies (raw, write) of at least this many bytes run with the GIL released.
 _GIL_RELEASE_THRESHOLD: Final[int]
