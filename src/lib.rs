@@ -50,7 +50,7 @@
 //! ```
 //!
 //! A complete PyO3 class exporting a Rust-owned image is in `examples/rust_exporter/`
-//! (and described in `docs/rust-api.md`).
+//! (and described in the README, "Exporting a Rust buffer").
 
 pub mod core;
 pub mod py;
