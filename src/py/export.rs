@@ -257,14 +257,32 @@ struct Storage<K> {
     _keep: K,
 }
 
-/// Frees a `Storage<K>` leaked by [`fill`].
+/// What [`fill_described`] stores: the value that describes (and keeps) the memory, and
+/// the format; the view points into both. `release` first, as in [`Storage`].
+#[repr(C)]
+struct DescribedStorage<K> {
+    release: unsafe fn(*mut c_void),
+    format: ItemFormat,
+    keep: K,
+}
+
+/// Frees a storage (`Storage<K>` or `DescribedStorage<K>`) leaked by a fill function.
 ///
 /// # Safety
 ///
-/// `storage` must come from `Box::<Storage<K>>::into_raw` and not have been freed.
-unsafe fn free_storage<K>(storage: *mut c_void) {
+/// `storage` must come from `Box::<S>::into_raw` and not have been freed.
+unsafe fn free_storage<S>(storage: *mut c_void) {
     // SAFETY: the caller's guarantee.
-    drop(unsafe { Box::from_raw(storage.cast::<Storage<K>>()) });
+    drop(unsafe { Box::from_raw(storage.cast::<S>()) });
+}
+
+/// A value that owns (or keeps alive) memory and knows how it is laid out: what
+/// [`fill_described`] exports without copying the layout.
+pub trait Describe {
+    /// The memory this value describes; valid as long as the value lives.
+    fn memory(&self) -> Memory<'_>;
+    /// The items' PEP 3118 format.
+    fn format(&self) -> ItemFormat;
 }
 
 /// Negotiates `flags` for `memory` and fills `view` for `owner`: the body of a
@@ -332,21 +350,65 @@ pub unsafe fn fill<K: Send + 'static>(
     keep: K,
 ) {
     let storage = Box::into_raw(Box::new(Storage {
-        release: free_storage::<K>,
+        release: free_storage::<Storage<K>>,
         layout: memory.layout.clone(),
         format,
         _keep: keep,
     }));
-    // SAFETY: `storage` was just allocated and is only freed by `release`.
+    // SAFETY: `storage` was just allocated and is only freed by `release`; it does not
+    // move while it is leaked, so pointers into it stay valid until then.
     let s = unsafe { &*storage };
-    // The storage does not move while it is leaked, so pointers into it stay valid until
-    // `release` frees it. A 0-dimensional export has NULL shape and strides whatever was
-    // requested (the buffer protocol requires it, and memoryview does the same).
-    let dims = s.layout.ndim() > 0;
-    let shape = if grant.shape && dims { s.layout.shape().as_ptr() } else { ptr::null() };
-    let strides = if grant.strides && dims { s.layout.strides().as_ptr() } else { ptr::null() };
-    let format = if grant.format { s.format.as_ptr() } else { ptr::null() };
-    let ndim = if grant.shape { s.layout.ndim() as c_int } else { 1 };
+    let memory = Memory { layout: &s.layout, ..memory };
+    // SAFETY: the caller's guarantees, and the storage belongs to the view from now on.
+    unsafe { write_view(view, owner, memory, &s.format, grant, storage.cast()) };
+}
+
+/// [`fill`] for a `keep` value that itself describes the memory (see [`Describe`]): the
+/// view points into `keep`'s own layout instead of a copy. The proxy exports this way.
+///
+/// # Safety
+///
+/// As for [`fill`], with `keep.memory()` as the memory.
+pub unsafe fn fill_described<K: Describe + Send + 'static>(
+    view: *mut ffi::Py_buffer,
+    owner: Bound<'_, PyAny>,
+    grant: Grant,
+    keep: K,
+) {
+    let format = keep.format();
+    let storage = Box::into_raw(Box::new(DescribedStorage {
+        release: free_storage::<DescribedStorage<K>>,
+        format,
+        keep,
+    }));
+    // SAFETY: as in `fill`: the storage is the view's until `release` and does not move,
+    // so the layout inside `keep` stays where the view's pointers say.
+    let s = unsafe { &*storage };
+    // SAFETY: the caller's guarantees, and the storage belongs to the view from now on.
+    unsafe { write_view(view, owner, s.keep.memory(), &s.format, grant, storage.cast()) };
+}
+
+/// Writes the fields of `view`. A 0-dimensional export has NULL shape and strides whatever
+/// was requested (the buffer protocol requires it, and memoryview does the same).
+///
+/// # Safety
+///
+/// `view` is a valid, writable Py_buffer; `memory.layout` and `format` live inside
+/// `storage`, which the view owns (`internal`) until [`release`] frees it.
+unsafe fn write_view(
+    view: *mut ffi::Py_buffer,
+    owner: Bound<'_, PyAny>,
+    memory: Memory<'_>,
+    format: &ItemFormat,
+    grant: Grant,
+    storage: *mut c_void,
+) {
+    let layout = memory.layout;
+    let dims = layout.ndim() > 0;
+    let shape = if grant.shape && dims { layout.shape().as_ptr() } else { ptr::null() };
+    let strides = if grant.strides && dims { layout.strides().as_ptr() } else { ptr::null() };
+    let format = if grant.format { format.as_ptr() } else { ptr::null() };
+    let ndim = if grant.shape { layout.ndim() as c_int } else { 1 };
     // SAFETY: the caller guarantees `view` is a valid, writable Py_buffer; every pointer
     // stored points into `storage`, which now belongs to the view until `release`.
     // Consumers do not write through shape, strides or format (they are `const` in
@@ -354,15 +416,15 @@ pub unsafe fn fill<K: Send + 'static>(
     unsafe {
         let v = &mut *view;
         v.buf = memory.addr as *mut c_void;
-        v.len = s.layout.len();
+        v.len = layout.len();
         v.readonly = c_int::from(memory.readonly);
-        v.itemsize = s.layout.itemsize();
+        v.itemsize = layout.itemsize();
         v.format = format.cast_mut();
         v.ndim = ndim;
         v.shape = shape.cast_mut();
         v.strides = strides.cast_mut();
         v.suboffsets = ptr::null_mut();
-        v.internal = storage.cast();
+        v.internal = storage;
         v.obj = owner.into_ptr();
     }
 }
@@ -376,7 +438,8 @@ pub unsafe fn fill<K: Send + 'static>(
 ///
 /// # Safety
 ///
-/// `view` must have been filled by [`export`] or [`fill`] and not released since; call
+/// `view` must have been filled by [`export`], [`fill`] or [`fill_described`] and not
+/// released since; call
 /// it from the owner's `bf_releasebuffer` slot (`__releasebuffer__`).
 pub unsafe fn release(view: *mut ffi::Py_buffer) {
     // SAFETY: `internal` holds the storage leaked by `fill`, whose first field is the

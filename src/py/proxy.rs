@@ -86,6 +86,17 @@ impl Acquired {
     }
 }
 
+impl export::Describe for Acquired {
+    fn memory(&self) -> Memory<'_> {
+        let v = self.view();
+        Memory { addr: v.addr, layout: &v.layout, readonly: v.readonly }
+    }
+
+    fn format(&self) -> ItemFormat {
+        ItemFormat::Inline(self.view().format)
+    }
+}
+
 /// Exports a parent's memory through the buffer protocol and the array interfaces,
 /// without copying.
 ///
@@ -380,17 +391,10 @@ impl BufferProxy {
     ) -> PyResult<()> {
         let py = slf.py();
         let (acquired, grant) = slf.get().acquire(py, flags)?;
-        let v = acquired.view();
-        let memory = Memory { addr: v.addr, layout: &v.layout, readonly: v.readonly };
-        let format = ItemFormat::Inline(v.format);
-        // The layout is copied out of `acquired` before it moves into the view's keep;
-        // the memory it describes stays valid while `acquired` lives, i.e. until release.
-        let layout = v.layout.clone();
-        let memory = Memory { layout: &layout, ..memory };
         // SAFETY: `view` comes from the interpreter's getbuffer call; the memory stays valid
         // until release because `acquired` (holding the parent's export or the description
         // and its `after` call) is kept in the view and dropped by `__releasebuffer__`.
-        unsafe { export::fill(view, slf.into_any(), memory, format, grant, acquired) };
+        unsafe { export::fill_described(view, slf.into_any(), grant, acquired) };
         Ok(())
     }
 
