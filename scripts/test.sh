@@ -24,6 +24,7 @@ export PYO3_PYTHON="$PWD/$VENV/bin/python"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 step "cargo clippy -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 step "cargo test"
@@ -38,6 +39,18 @@ step "ruff"
 
 step "benchmark smoke run (benches/compare.py --quick)"
 "$VENV/bin/python" benches/compare.py --quick > /dev/null
+
+# ---- fuzzing (kept apart: its own tool and workspace) --------------------------------------
+# A short coverage-guided run of each Rust fuzz target from the committed seeds (docs/fuzzing.md).
+# cargo-fuzz is installed once into ~/.cargo/bin (~35 s); if that fails, the step is skipped
+# with the reason. A crash or a disagreement with a reference model fails the run.
+step "fuzz smoke run (scripts/fuzz.sh all ${FUZZ_SECONDS:=20}: ${FUZZ_SECONDS} s per target)"
+if bash scripts/fuzz.sh install; then
+    bash scripts/fuzz.sh all "$FUZZ_SECONDS"
+else
+    echo "SKIPPED fuzz smoke run: cargo-fuzz is not installed and could not be installed"
+fi
+# ---------------------------------------------------------------------------------------------
 
 step "pytest"
 # Run from tests/ against the installed wheel, not the source tree.
