@@ -59,6 +59,16 @@ def progress_during(copy):
     return after - before, elapsed
 
 
+def best_progress(copy, attempts=3):
+    """The most the counter got during one of a few copies (and that copy's duration).
+
+    On a loaded machine the counter thread may not be scheduled within a few-ms copy even
+    though the GIL was free; a copy holding the GIL gives 0 every time, so the best of a
+    few tries still tells the two apart.
+    """
+    return max(progress_during(copy) for _ in range(attempts))
+
+
 def big_proxy(size):
     buf = (ctypes.c_ubyte * size)()
     ctypes.memset(buf, 0x5A, size)
@@ -74,7 +84,7 @@ def test_threshold_is_a_sensible_size():
 def test_raw_of_a_large_buffer_lets_other_threads_run():
     _buf, proxy = big_proxy(BIG)
     assert proxy.length == BIG
-    steps, elapsed = progress_during(lambda: proxy.raw)
+    steps, elapsed = best_progress(lambda: proxy.raw)
     assert steps > 1000, f"counter moved {steps} times during a {elapsed * 1e3:.1f} ms copy"
 
 
@@ -84,7 +94,7 @@ def test_strided_raw_of_a_large_layout_lets_other_threads_run():
     buf = (ctypes.c_ubyte * (rows * stride))()
     desc = {"shape": (rows, cols), "typestr": "|u1", "data": buf, "strides": (stride, 1)}
     proxy = BufferProxy(desc)
-    steps, elapsed = progress_during(lambda: proxy.raw)
+    steps, elapsed = best_progress(lambda: proxy.raw)
     assert steps > 1000, f"counter moved {steps} times during a {elapsed * 1e3:.1f} ms copy"
 
 
@@ -92,7 +102,7 @@ def test_strided_raw_of_a_large_layout_lets_other_threads_run():
 def test_large_write_lets_other_threads_run():
     buf, proxy = big_proxy(BIG)
     data = bytes(range(256)) * (BIG // 256)
-    steps, elapsed = progress_during(lambda: proxy.write(data))
+    steps, elapsed = best_progress(lambda: proxy.write(data))
     assert steps > 1000, f"counter moved {steps} times during a {elapsed * 1e3:.1f} ms copy"
     assert bytes(buf[:512]) == data[:512]
     assert bytes(buf[-512:]) == data[-512:]
