@@ -15,12 +15,11 @@ writes memory is tried before the proxy's reported layout has been checked again
 a proxy that accepted more than it should fails the test before it touches memory. The guard
 bytes around the owned memory are compared after every operation.
 
-`BUFFERPROXY_FUZZ=1` runs many examples (`BUFFERPROXY_FUZZ_EXAMPLES` per test, default 10000):
+`BUFFERPROXY_FUZZ=1` runs many examples (`BUFFERPROXY_FUZZ_EXAMPLES` per test, default 100000):
 see docs/fuzzing.md. Otherwise the suite's hypothesis profile applies (conftest.py).
 """
 
 import ctypes
-import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from bufferproxy import BufferProxy
 FUZZ = os.environ.get("BUFFERPROXY_FUZZ") == "1"
 if FUZZ:
     fuzz_settings = settings(
-        max_examples=int(os.environ.get("BUFFERPROXY_FUZZ_EXAMPLES", "10000")),
+        max_examples=int(os.environ.get("BUFFERPROXY_FUZZ_EXAMPLES", "100000")),
         deadline=None,
         suppress_health_check=list(HealthCheck),
     )
@@ -743,6 +742,8 @@ def check_op(op, proxy, m: Valid, memory: Memory, desc):
             assert (view.format, view.itemsize, view.nbytes) == (m.fmt, m.itemsize, m.length)
             assert (view.shape, view.strides, view.readonly) == (m.shape, m.strides, m.readonly)
             assert view.tobytes() == m.c_order()
+    elif op in ("numpy", "dlpack") and m.length == 0 and max(m.shape) > 1 << 16:
+        pass  # numpy refuses such (empty) shapes itself: "array is too big"
     elif op == "numpy" and m.fmt[-1] not in "x":
         array = np.asarray(proxy)
         assert array.shape == m.shape
@@ -806,8 +807,7 @@ def test_arbitrary_descriptions(case, ops, data):
                 memory.check()
             else:
                 check_op(op, proxy, m, memory, desc)
-    proxy = None
-    gc.collect()
+    proxy = None  # released at once (no cycle): `after` runs for the held acquisition
     memory.check()
     befores = [c for c in case.calls if c[0] == "before"]
     afters = [c for c in case.calls if c[0] == "after"]
