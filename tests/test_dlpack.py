@@ -283,7 +283,8 @@ def _readonly_parents():
 @pytest.mark.parametrize("kind", ["numpy", "bytes", "exporter"])
 def test_readonly_data_is_marked_in_versioned_capsules(kind):
     proxy = BufferProxy(_readonly_parents()[kind])
-    name, managed, _ = read_capsule(proxy.__dlpack__(max_version=(1, 0)))
+    capsule = proxy.__dlpack__(max_version=(1, 0))  # `managed` points into it: keep it
+    name, managed, _ = read_capsule(capsule)
     assert name == DLTENSOR_VERSIONED
     assert managed.flags & DLPACK_FLAG_BITMASK_READ_ONLY
     assert not managed.flags & DLPACK_FLAG_BITMASK_IS_COPIED
