@@ -3,7 +3,9 @@
 //! The checks and their order follow CPython's own exporter, `memoryview`
 //! (`Objects/memoryobject.c`, `memory_getbuf`): an unsatisfiable request is a
 //! `BufferError`, and a satisfiable one tells which of format, shape and strides the
-//! consumer gets.
+//! consumer gets. One difference: a request for the format without the shape is served
+//! (as bytes, bytearray, `array.array`, numpy and pygame serve it), where `memoryview`
+//! alone refuses it.
 //!
 //! An exporter's `__getbuffer__` receives the consumer's flags as an `int`; [`negotiate`]
 //! turns them into a [`Grant`] (or the error to raise), and
@@ -87,9 +89,11 @@ fn has(request: i32, flag: i32) -> bool {
 /// 2. [`flags::C_CONTIGUOUS`], [`flags::F_CONTIGUOUS`] and [`flags::ANY_CONTIGUOUS`]
 ///    need the matching contiguity of the layout;
 /// 3. without [`flags::STRIDES`] the consumer assumes C order, so the layout must be
-///    C-contiguous;
-/// 4. [`flags::FORMAT`] without [`flags::ND`] is refused (a consumer without the shape
-///    can only see bytes).
+///    C-contiguous.
+///
+/// [`flags::FORMAT`] without [`flags::ND`] gets the format and a one-dimensional view with
+/// no shape (the item size and length tell how many items there are), as `PyBuffer_FillInfo`
+/// exporters give it; only `memoryview` refuses that request.
 ///
 /// [`flags::INDIRECT`] is accepted and changes nothing: a [`Layout`] never needs
 /// suboffsets.
@@ -150,12 +154,6 @@ pub fn negotiate(layout: &Layout, readonly: bool, request: i32) -> Result<Grant,
         ));
     }
     let shape = has(request, flags::ND);
-    if !shape && format {
-        return Err(Error::Buffer(
-            "a request for the format without the shape cannot be satisfied (items are not bytes)"
-                .into(),
-        ));
-    }
     Ok(Grant { format, shape, strides })
 }
 
@@ -180,7 +178,8 @@ mod tests {
         assert_eq!(grant(&l, false, C_CONTIGUOUS), Some((false, true, true)));
         assert_eq!(grant(&l, false, F_CONTIGUOUS), None);
         assert_eq!(grant(&l, false, ANY_CONTIGUOUS), Some((false, true, true)));
-        assert_eq!(grant(&l, false, FORMAT), None);
+        assert_eq!(grant(&l, false, FORMAT), Some((true, false, false)));
+        assert_eq!(grant(&l, false, FORMAT | WRITABLE), Some((true, false, false)));
         assert_eq!(grant(&l, true, WRITABLE), None);
         assert_eq!(grant(&l, true, FULL_RO), Some((true, true, true)));
     }
@@ -193,6 +192,7 @@ mod tests {
         assert_eq!(grant(&l, false, STRIDES), Some((false, true, true)));
         assert_eq!(grant(&l, false, INDIRECT), Some((false, true, true)));
         assert_eq!(grant(&l, false, ANY_CONTIGUOUS), None);
+        assert_eq!(grant(&l, false, FORMAT), None);
     }
 
     #[test]

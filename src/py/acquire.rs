@@ -117,7 +117,8 @@ impl BufferGuard {
         Ok(Layout::new(shape, strides, v.itemsize)?)
     }
 
-    /// The validated format of the export (no format means unsigned bytes).
+    /// The validated format of the export, as the exporter gave it (no format means
+    /// unsigned bytes).
     fn format(&self) -> PyResult<Format> {
         let v = &*self.view;
         let format = if v.format.is_null() {
@@ -126,9 +127,10 @@ impl BufferGuard {
             // SAFETY: a non-NULL format is a NUL-terminated string valid until release.
             Some(unsafe { CStr::from_ptr(v.format) }.to_bytes())
         };
-        check_exporter_format(format, v.itemsize)?;
-        // Accepted formats have at most three characters, so they fit inline.
-        Ok(format.and_then(Format::from_bytes).unwrap_or(Format::UNSIGNED_BYTES))
+        let item = check_exporter_format(format, v.itemsize)?;
+        // Accepted formats have at most twelve characters (prefix, ten-digit count, code),
+        // so they fit inline and are passed on unchanged.
+        Ok(format.and_then(Format::from_bytes).unwrap_or_else(|| item.format()))
     }
 }
 
@@ -174,8 +176,9 @@ pub struct View {
 }
 
 impl View {
-    /// Checks that the layout's extent around `addr` neither wraps around the address
-    /// space nor starts at NULL, so that later pointer arithmetic cannot overflow.
+    /// Checks that the layout's extent around `addr` does not wrap around the address
+    /// space, so that later pointer arithmetic cannot overflow. A NULL address is accepted
+    /// (its metadata can be read); [`View::null_bytes`] says when its bytes cannot be.
     fn new(
         addr: usize,
         layout: Layout,
@@ -187,7 +190,7 @@ impl View {
         if extent.size() > 0 {
             let start = addr.checked_add_signed(extent.lo);
             let fits = start.is_some_and(|s| s.checked_add(extent.size()).is_some());
-            if addr == 0 || !fits {
+            if !fits {
                 return Err(PyValueError::new_err(format!(
                     "'data' address {addr:#x} with extent [{}, {}) is not a valid memory range",
                     extent.lo, extent.hi
@@ -197,21 +200,28 @@ impl View {
         Ok(View { addr, layout, format, readonly, keep })
     }
 
+    /// Whether the view has bytes but no memory: a NULL address with a non-empty extent.
+    /// Such a view's metadata is fine to read; its bytes are not (DECISIONS.md: "A raw
+    /// address of 0 (NULL) is accepted").
+    pub fn null_bytes(&self) -> bool {
+        self.addr == 0 && self.layout.extent().size() > 0
+    }
+
     /// The bytes the layout spans, gaps included, and the index of the first item in them.
     ///
     /// # Safety
     ///
     /// The memory must be readable over the whole extent: guaranteed when it comes from an
     /// export or a buffer object; for a raw `(address, readonly)` description it is the
-    /// describer's promise.
+    /// describer's promise. It is never NULL: callers check [`View::null_bytes`] first.
     pub unsafe fn span(&self) -> (&[u8], usize) {
         let extent = self.layout.extent();
         if extent.size() == 0 {
             return (&[], 0);
         }
         let start = self.addr.wrapping_add_signed(extent.lo);
-        // SAFETY: View::new checked the range is non-NULL and does not wrap; readability
-        // is the caller's contract.
+        // SAFETY: View::new checked the range does not wrap; that it is not NULL and is
+        // readable is the caller's contract.
         let mem = unsafe { std::slice::from_raw_parts(start as *const u8, extent.size()) };
         (mem, extent.lo.unsigned_abs())
     }
@@ -326,8 +336,8 @@ pub fn parse_mapping(fields: &Fields<'_>, writable: bool) -> PyResult<Mapping> {
     } else {
         return Err(PyValueError::new_err("expected a string for 'typestr'"));
     };
-    if typestr_len != 3 {
-        return Err(PyValueError::new_err("expected 'typestr' to be length 3"));
+    if typestr_len < 3 {
+        return Err(PyValueError::new_err("expected 'typestr' to be at least 3 characters long"));
     }
 
     let mut guard_source = None;

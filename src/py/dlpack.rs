@@ -14,7 +14,9 @@
 //!
 //! * layouts DLPack cannot describe raise `BufferError` with the reason: a byte stride that
 //!   is not a multiple of the item size (dimensions of length 1 and empty arrays excepted,
-//!   as in numpy), byte-swapped items, items with no numeric type (`V`, odd sizes);
+//!   as in numpy), byte-swapped items, byte strings (`S`) and items with no numeric type
+//!   (`V`, odd sizes); bools, half floats and complex numbers go out as `kDLBool`,
+//!   16-bit `kDLFloat` and `kDLComplex`;
 //! * read-only data only goes out in versioned capsules, marked
 //!   [`DLPACK_FLAG_BITMASK_READ_ONLY`]; a legacy capsule cannot say so, so a legacy export
 //!   of read-only data raises `BufferError`, as numpy does;
@@ -27,7 +29,7 @@
 //! the deleter below must not do during finalisation.
 
 use super::acquire::View;
-use crate::core::format::{is_swapped, kind, typekind_of};
+use crate::core::format::{format_item, kind};
 use crate::core::{Error, Layout};
 use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
 use pyo3::ffi;
@@ -56,8 +58,12 @@ pub mod code {
     pub const INT: u8 = 0;
     /// Unsigned integer.
     pub const UINT: u8 = 1;
-    /// IEEE floating point.
+    /// IEEE floating point (16, 32 or 64 bits).
     pub const FLOAT: u8 = 2;
+    /// Complex: two IEEE floats (64 or 128 bits in all).
+    pub const COMPLEX: u8 = 5;
+    /// Boolean, one byte per item (8 bits).
+    pub const BOOL: u8 = 6;
 }
 
 /// The capsule name of a legacy `DLManagedTensor`.
@@ -287,26 +293,37 @@ fn element_dims(layout: &Layout) -> Result<Box<[i64]>, Error> {
     Ok(shape.iter().map(|&n| n as i64).chain(elements).collect())
 }
 
-/// The DLPack item type of a format: native-order signed or unsigned integers and floats.
+/// The DLPack item type of a format: native-order integers, floats (half, single, double),
+/// complex numbers and bools. Byte strings and void items have no DLPack type.
 fn data_type(format: &[u8], itemsize: isize) -> Result<DLDataType, Error> {
     let shown = format.escape_ascii();
-    if itemsize > 1 && is_swapped(Some(format)) {
-        return Err(Error::Buffer(format!(
-            "DLPack only supports native byte order, and the items (format '{shown}') are \
-             byte-swapped"
-        )));
-    }
-    let code = match typekind_of(Some(format)) {
-        kind::SIGNED => code::INT,
-        kind::UNSIGNED => code::UINT,
-        kind::FLOAT => code::FLOAT,
+    let item = format_item(Some(format)).filter(|item| item.size == itemsize);
+    let code = match item.map(|item| item.kind) {
+        Some(_) if item.is_some_and(|item| item.swapped) => {
+            return Err(Error::Buffer(format!(
+                "DLPack only supports native byte order, and the items (format '{shown}') are \
+                 byte-swapped"
+            )))
+        }
+        Some(kind::SIGNED) => code::INT,
+        Some(kind::UNSIGNED) => code::UINT,
+        Some(kind::FLOAT) => code::FLOAT,
+        Some(kind::COMPLEX) => code::COMPLEX,
+        Some(kind::BOOL) => code::BOOL,
+        Some(kind::BYTES) => {
+            return Err(Error::Buffer(format!(
+                "DLPack has no type for byte strings, and the items (format '{shown}', \
+                 {itemsize} bytes) are byte strings"
+            )))
+        }
         _ => {
             return Err(Error::Buffer(format!(
-                "DLPack only supports signed and unsigned integers and floats, and the items \
-                 (format '{shown}', {itemsize} bytes) have no numeric type"
+                "DLPack only supports numbers and bools, and the items (format '{shown}', \
+                 {itemsize} bytes) have no numeric type"
             )))
         }
     };
+    // Items of the table that get here are at most 16 bytes.
     let bits = u8::try_from(itemsize * 8)
         .map_err(|_| Error::Buffer(format!("{itemsize}-byte items are too large for DLPack")))?;
     Ok(DLDataType { code, bits, lanes: 1 })
@@ -547,6 +564,12 @@ mod tests {
         assert_eq!(dtype("=Q", 8), Ok(DLDataType { code: code::UINT, bits: 64, lanes: 1 }));
         assert_eq!(dtype("=f", 4), Ok(DLDataType { code: code::FLOAT, bits: 32, lanes: 1 }));
         assert_eq!(dtype("d", 8), Ok(DLDataType { code: code::FLOAT, bits: 64, lanes: 1 }));
+        assert_eq!(dtype("e", 2), Ok(DLDataType { code: code::FLOAT, bits: 16, lanes: 1 }));
+        assert_eq!(dtype("?", 1), Ok(DLDataType { code: code::BOOL, bits: 8, lanes: 1 }));
+        assert_eq!(dtype("Zf", 8), Ok(DLDataType { code: code::COMPLEX, bits: 64, lanes: 1 }));
+        assert_eq!(dtype("Zd", 16), Ok(DLDataType { code: code::COMPLEX, bits: 128, lanes: 1 }));
+        let e = dtype("4s", 4).unwrap_err();
+        assert!(e.message().contains("byte strings"), "{e}");
         let swapped = if cfg!(target_endian = "little") { ">I" } else { "<I" };
         let e = dtype(swapped, 4).unwrap_err();
         assert!(e.message().contains("native byte order"), "{e}");

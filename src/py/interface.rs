@@ -4,7 +4,7 @@
 
 use super::acquire::{capsule_interface, interface_dims, View};
 use super::ffi::{pai, PyArrayInterface};
-use crate::core::format::{is_swapped, typekind_of, typestr_of, NATIVE_ORDER, SWAPPED_ORDER};
+use crate::core::format::{is_swapped, kind, typekind_of, typestr_of, NATIVE_ORDER, SWAPPED_ORDER};
 use crate::core::layout::{c_strides, Dims};
 use crate::core::Layout;
 use pyo3::exceptions::{PyAttributeError, PyValueError};
@@ -134,7 +134,8 @@ pub fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, 
         None => c_strides(shape, itemsize)
             .ok_or_else(|| PyValueError::new_err("array interface shape overflows"))?,
     };
-    let order = if inter.itemsize <= 1 {
+    // numpy's spelling: no byte order for single bytes, bools and byte strings.
+    let order = if inter.itemsize <= 1 || matches!(inter.typekind as u8, kind::BOOL | kind::BYTES) {
         '|'
     } else if inter.flags & pai::NOTSWAPPED != 0 {
         char::from(NATIVE_ORDER)

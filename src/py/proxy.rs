@@ -4,10 +4,10 @@
 use super::acquire::{acquire_exporter, parse_mapping, Fields, Keep, Mapping, View};
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
-use super::slot::{ObjectCell, Slot};
+use super::slot::{Claim, FirstUse, ObjectCell, Slot};
 use crate::core::copy::{contiguous_bytes, gather_uninit};
 use crate::core::request::{flags, negotiate, Grant};
-use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyBufferError, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
@@ -130,11 +130,44 @@ pub struct BufferProxy {
     source: ObjectCell,
     description: Slot<Description>,
     held: Slot<Acquired>,
+    /// Closed while a thread makes the first use that fills `held`.
+    first_use: FirstUse,
+}
+
+/// What an acquisition is for, which decides how a view with bytes at NULL is refused:
+/// metadata reads are fine, anything handing out or writing the bytes is not (DECISIONS.md:
+/// "A raw address of 0 (NULL) is accepted").
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// The held acquisition: metadata, and `raw` (which checks for itself).
+    Hold,
+    /// A buffer export: `BufferError`.
+    Export,
+    /// `write`: `ValueError`.
+    Write,
+}
+
+/// The error for touching the bytes of a view at NULL.
+fn null_bytes_error(view: &View, purpose: Purpose) -> PyErr {
+    let len = view.layout.len();
+    match purpose {
+        Purpose::Export => PyBufferError::new_err(format!(
+            "the data address is NULL: its {len} bytes cannot be exported"
+        )),
+        _ => PyValueError::new_err(format!(
+            "the data address is NULL: its {len} bytes cannot be read or written"
+        )),
+    }
 }
 
 impl BufferProxy {
     fn new(parent: Option<Py<PyAny>>) -> Self {
-        BufferProxy { source: ObjectCell::new(parent), description: Slot::new(), held: Slot::new() }
+        BufferProxy {
+            source: ObjectCell::new(parent),
+            description: Slot::new(),
+            held: Slot::new(),
+            first_use: FirstUse::new(),
+        }
     }
 
     /// A new reference to the source: callers may run Python code (which could call
@@ -162,12 +195,25 @@ impl BufferProxy {
         Ok(Some(kept))
     }
 
-    /// Acquires the memory for a request: validates, negotiates `flags`, then (for a dict)
-    /// calls `before(parent)`. Dropping the result releases it (calling `after`).
-    fn acquire(&self, py: Python<'_>, flags: c_int) -> PyResult<(Acquired, Grant)> {
+    /// Acquires the memory for a request: validates, negotiates `flags`, refuses bytes at
+    /// NULL for exports and writes, then (for a dict) calls `before(parent)`. Dropping the
+    /// result releases it (calling `after`).
+    fn acquire(
+        &self,
+        py: Python<'_>,
+        flags: c_int,
+        purpose: Purpose,
+    ) -> PyResult<(Acquired, Grant)> {
+        let usable = |view: &View| {
+            if purpose != Purpose::Hold && view.null_bytes() {
+                return Err(null_bytes_error(view, purpose));
+            }
+            Ok(())
+        };
         if let Some(desc) = self.description(py, flags & flags::WRITABLE != 0)? {
             let view = desc.mapping.view(py, Keep::default())?;
             let grant = negotiate(&view.layout, view.readonly, flags)?;
+            usable(&view)?;
             if let Some(before) = &desc.before {
                 before.call1(py, (desc.parent.clone_ref(py),))?;
             }
@@ -176,19 +222,43 @@ impl BufferProxy {
         }
         let view = acquire_exporter(&self.source(py)?, flags)?;
         let grant = negotiate(&view.layout, view.readonly, flags)?;
+        usable(&view)?;
         Ok((Acquired::Exported(view), grant))
     }
 
     /// The acquisition held from first use until the proxy dies.
+    ///
+    /// The first use runs once across threads (DECISIONS.md, "'Once' holds across threads
+    /// too"): one thread acquires (calling `before`), the others wait for it with the
+    /// interpreter released and then share what it left; if it failed, the next of them
+    /// tries again. A first use from inside that first use (its `before` touching the
+    /// proxy) raises `RuntimeError` instead of recursing.
     fn held(&self, py: Python<'_>) -> PyResult<&Acquired> {
-        if let Some(held) = self.held.get() {
-            return Ok(held);
+        loop {
+            if let Some(held) = self.held.get() {
+                return Ok(held);
+            }
+            match self.first_use.claim() {
+                Claim::Mine(_gate) => {
+                    // Another thread may have finished between the look and the claim.
+                    if let Some(held) = self.held.get() {
+                        return Ok(held);
+                    }
+                    let (acquired, _) = self.acquire(py, flags::RECORDS_RO, Purpose::Hold)?;
+                    // Only the gate's holder sets the slot, so nothing is rejected here;
+                    // were something rejected, it would be released when `_rejected` drops.
+                    let (kept, _rejected) = self.held.set(Box::new(acquired));
+                    return Ok(kept);
+                }
+                Claim::Reentrant => {
+                    return Err(PyRuntimeError::new_err(
+                        "BufferProxy used from inside its own first use (its 'before' \
+                         callback touched the proxy before the memory was acquired)",
+                    ))
+                }
+                Claim::Busy => self.first_use.wait(py),
+            }
         }
-        let (acquired, _) = self.acquire(py, flags::RECORDS_RO)?;
-        // If a callback re-entered (or another thread ran) and got there first, ours is
-        // released when `_rejected` drops.
-        let (kept, _rejected) = self.held.set(Box::new(acquired));
-        Ok(kept)
     }
 }
 
@@ -264,7 +334,10 @@ impl BufferProxy {
         if self.source.is(py, &parent) {
             return Ok(());
         }
-        if self.description.get().is_some() || self.held.get().is_some() {
+        if self.description.get().is_some()
+            || self.held.get().is_some()
+            || self.first_use.is_claimed()
+        {
             return Err(PyTypeError::new_err(
                 "a BufferProxy cannot be re-initialised after its first use",
             ));
@@ -296,10 +369,14 @@ impl BufferProxy {
     #[getter]
     fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let view = self.held(py)?.view();
+        if view.null_bytes() {
+            return Err(null_bytes_error(view, Purpose::Write));
+        }
         let len = view.layout.len().unsigned_abs();
-        // SAFETY: the view's memory is readable over its extent: it is held open (exports,
-        // buffer objects) or promised by the description's author (raw addresses), and
-        // stays so while `self` (which holds it) is borrowed.
+        // SAFETY: the view's memory is not NULL (checked above) and is readable over its
+        // extent: it is held open (exports, buffer objects) or promised by the
+        // description's author (raw addresses), and stays so while `self` (which holds it)
+        // is borrowed.
         let (mem, origin) = unsafe { view.span() };
         // Contiguous data is copied once, as is; anything else is gathered in C order.
         // Either way the bytes object is written once, never zero-filled first.
@@ -346,7 +423,7 @@ impl BufferProxy {
             OffsetArg::Given(o) => o.extract()?,
         };
         let data = source.bytes()?;
-        let (acquired, _) = self.acquire(py, flags::RECORDS)?;
+        let (acquired, _) = self.acquire(py, flags::RECORDS, Purpose::Write)?;
         let view = acquired.view();
         if !view.layout.is_contiguous() {
             return Err(PyValueError::new_err("the BufferProxy bytes are not contiguous"));
@@ -390,7 +467,7 @@ impl BufferProxy {
         flags: c_int,
     ) -> PyResult<()> {
         let py = slf.py();
-        let (acquired, grant) = slf.get().acquire(py, flags)?;
+        let (acquired, grant) = slf.get().acquire(py, flags, Purpose::Export)?;
         // SAFETY: `view` comes from the interpreter's getbuffer call; the memory stays valid
         // until release because `acquired` (holding the parent's export or the description
         // and its `after` call) is kept in the view and dropped by `__releasebuffer__`.
@@ -455,7 +532,11 @@ impl BufferProxy {
         let py = slf.py();
         let versioned = super::dlpack::dlpack_request(stream, max_version, dl_device, copy)?;
         let owner = slf.clone().into_any().unbind();
-        super::dlpack::to_dlpack(py, slf.get().held(py)?.view(), owner, versioned)
+        let view = slf.get().held(py)?.view();
+        if view.null_bytes() {
+            return Err(null_bytes_error(view, Purpose::Export));
+        }
+        super::dlpack::to_dlpack(py, view, owner, versioned)
     }
 
     /// ``(1, 0)``: DLPack's ``(kDLCPU, 0)``, the data is in CPU memory.

@@ -1,5 +1,6 @@
 //! [`Slot`]: a value set at most once, then read without locking; [`ObjectCell`]: an
-//! object reference guarded by the interpreter lock.
+//! object reference guarded by the interpreter lock; [`FirstUse`]: the gate that makes a
+//! proxy's first use run once across threads.
 //!
 //! The proxy keeps its parsed description and its held acquisition in slots. Reads are a
 //! single atomic load, which matters on paths like `proxy.length` that do nothing else.
@@ -12,7 +13,8 @@ use pyo3::prelude::*;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 /// An optional boxed value, set once (first writer wins) and taken only with exclusive
 /// access.
@@ -142,5 +144,91 @@ impl ObjectCell {
     pub unsafe fn peek(&self) -> Option<&Py<PyAny>> {
         // SAFETY: the caller's guarantee: no write overlaps the returned borrow.
         unsafe { (*self.0.get()).as_ref() }
+    }
+}
+
+/// Makes a proxy's first use happen once across threads: the thread that claims the gate
+/// runs it; others wait, detached from the interpreter, until it is done; the claiming
+/// thread coming back (from inside a callback the first use runs) is told so instead of
+/// recursing.
+///
+/// Zero-filled memory is an open gate. Waiting uses one process-wide condition variable:
+/// first uses are short and rarely contended, so waking every waiter costs nothing worth a
+/// lock per proxy.
+pub struct FirstUse(AtomicUsize);
+
+/// The outcome of [`FirstUse::claim`].
+pub enum Claim<'a> {
+    /// This thread runs the first use; the gate reopens (and waiters wake) when the guard
+    /// drops, whatever the outcome.
+    Mine(ClaimGuard<'a>),
+    /// This thread is already running the first use, further up its stack.
+    Reentrant,
+    /// Another thread is running it: wait with [`FirstUse::wait`], then look again.
+    Busy,
+}
+
+/// Holds a [`FirstUse`] gate closed; reopens it on drop.
+pub struct ClaimGuard<'a>(&'a FirstUse);
+
+/// The lock and condition variable every gate's waiters share.
+static GATE_LOCK: Mutex<()> = Mutex::new(());
+static GATE_OPENED: Condvar = Condvar::new();
+
+thread_local! {
+    /// Its address identifies the thread: unique among running threads, never 0.
+    static THREAD_MARK: u8 = const { 0 };
+}
+
+fn this_thread() -> usize {
+    THREAD_MARK.with(|mark| ptr::from_ref(mark) as usize)
+}
+
+impl FirstUse {
+    /// An open gate.
+    pub const fn new() -> Self {
+        FirstUse(AtomicUsize::new(0))
+    }
+
+    /// Tries to close the gate for this thread.
+    pub fn claim(&self) -> Claim<'_> {
+        let me = this_thread();
+        match self.0.compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => Claim::Mine(ClaimGuard(self)),
+            Err(owner) if owner == me => Claim::Reentrant,
+            Err(_) => Claim::Busy,
+        }
+    }
+
+    /// Whether some thread holds the gate closed.
+    pub fn is_claimed(&self) -> bool {
+        self.0.load(Ordering::Acquire) != 0
+    }
+
+    /// Blocks, detached from the interpreter, until the gate is open (it may be claimed
+    /// again at once: callers look at what the first use left, then claim again).
+    pub fn wait(&self, py: Python<'_>) {
+        py.detach(|| {
+            let mut guard = GATE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+            while self.is_claimed() {
+                guard = GATE_OPENED.wait(guard).unwrap_or_else(PoisonError::into_inner);
+            }
+        });
+    }
+}
+
+impl Default for FirstUse {
+    fn default() -> Self {
+        FirstUse::new()
+    }
+}
+
+impl Drop for ClaimGuard<'_> {
+    fn drop(&mut self) {
+        // Opening under the lock means a waiter either sees the gate open or is already
+        // waiting on the condition variable when it is notified: no wake-up is lost.
+        let _lock = GATE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        self.0 .0.store(0, Ordering::Release);
+        GATE_OPENED.notify_all();
     }
 }
