@@ -272,6 +272,117 @@ def test_concurrent_first_use_keeps_one_acquisition():
     assert exporter.exports == 0
 
 
+def test_first_use_calls_before_once_across_threads():
+    """DECISIONS.md, "'Once' holds across threads too": 8 threads race the first use of each
+    of 300 proxies; exactly one of them runs `before`, the others wait and share its
+    acquisition. `before` sleeps, so the others arrive while it runs."""
+    rounds = 300
+    befores = [0] * rounds
+    arrivals = [0] * rounds
+    lock = threading.Lock()
+    exporter = Exporter([16], "B")
+
+    def proxy_for(r):
+        def before(parent):
+            with lock:
+                befores[r] += 1
+            time.sleep(0.0005)  # the other threads reach the proxy meanwhile
+
+        return BufferProxy({"shape": (16,), "typestr": "|u1", "data": exporter, "before": before})
+
+    proxies = [proxy_for(r) for r in range(rounds)]
+    barrier = threading.Barrier(THREADS)
+
+    def main(thread):
+        for r, proxy in enumerate(proxies):
+            barrier.wait()
+            with lock:
+                arrivals[r] += 1
+            FIRST_USES[(thread + r) % len(FIRST_USES)](proxy)
+            assert proxy.length == 16
+
+    run_threads(THREADS, main)
+    assert arrivals == [THREADS] * rounds
+    assert befores == [1] * rounds
+    # One held acquisition per proxy, each holding one export of the data object.
+    assert exporter.exports == rounds
+    proxies.clear()
+    collect()
+    assert exporter.exports == 0
+
+
+def test_waiting_threads_retry_after_a_failed_first_use():
+    """A `before` that raises fails only its own caller's use; a thread that waited for it
+    then makes the next attempt itself (DECISIONS.md: "the next use tries again")."""
+    calls = []
+    lock = threading.Lock()
+    entered = threading.Event()
+
+    def before(parent):
+        with lock:
+            calls.append(threading.get_ident())
+            first = len(calls) == 1
+        if first:
+            entered.set()
+            time.sleep(0.05)  # the other thread starts waiting meanwhile
+            raise KeyError("first attempt fails")
+
+    proxy = BufferProxy({"shape": (4,), "typestr": "|u1", "data": bytearray(4), "before": before})
+    results = {}
+
+    def first():
+        try:
+            results["first"] = proxy.length
+        except KeyError:
+            results["first"] = "KeyError"
+
+    def second():
+        entered.wait()
+        results["second"] = proxy.length
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {"first": "KeyError", "second": 4}
+    assert len(calls) == 2
+    assert calls[0] != calls[1]
+
+
+@pytest.mark.parametrize(
+    "use", FIRST_USES, ids=["length", "raw", "interface", "struct", "parent", "repr"]
+)
+def test_reentrant_first_use_raises_runtime_error(use):
+    """DECISIONS.md: a first use from inside that proxy's own `before` raises RuntimeError at
+    once instead of recursing; `before` runs once, nothing stays acquired, and the next use
+    (from outside) succeeds."""
+    calls = []
+    seen = []
+
+    def before(parent):
+        calls.append(parent)
+        if len(calls) == 1:
+            try:
+                use(proxy)
+            except RuntimeError as exc:
+                seen.append(str(exc))
+                raise
+
+    exporter = Exporter([4], "B")
+    proxy = BufferProxy(
+        {"shape": (4,), "typestr": "|u1", "data": exporter, "parent": "p", "before": before}
+    )
+    with pytest.raises(RuntimeError, match="first use"):
+        _ = proxy.length
+    assert calls == ["p"]
+    assert len(seen) == 1
+    assert exporter.exports == 0
+    assert proxy.length == 4
+    assert calls == ["p", "p"]
+    assert exporter.exports == 1
+
+
 def test_large_copies_in_parallel():
     """raw and write of large blocks (which release the GIL) from several threads at once."""
     threads = 4

@@ -7,6 +7,7 @@ runs it (``main`` and ``REFUSED``), so that every claim here holds at runtime as
 
 import ctypes
 import hashlib
+import sys
 from collections.abc import Callable
 from typing import Any, assert_type
 
@@ -41,11 +42,18 @@ def fill(proxy: BufferProxy) -> None:
 
 
 def digest(proxy: BufferProxy) -> str:
-    # The proxy is a Buffer to the type checker (the stub declares __buffer__), so the
-    # standard library's buffer-taking functions accept it on every Python version.
-    with memoryview(proxy) as view:
-        assert_type(view, memoryview)
-    return hashlib.sha256(proxy).hexdigest()
+    # From Python 3.12 the proxy is a Buffer to the type checker (PEP 688: the stub declares
+    # __buffer__ where the interpreter has it), so buffer-taking functions accept it. Before
+    # 3.12 no stub may claim a method the interpreter lacks, so type checkers do not see a
+    # Buffer there, although every such call works at runtime.
+    if sys.version_info >= (3, 12):
+        with memoryview(proxy) as view:
+            assert_type(view, memoryview)
+        return hashlib.sha256(proxy).hexdigest()
+    else:
+        with memoryview(proxy) as view:  # type: ignore[arg-type]
+            assert_type(view, memoryview)
+        return hashlib.sha256(proxy).hexdigest()  # type: ignore[arg-type]
 
 
 def describe(proxy: BufferProxy) -> tuple[dict[str, Any], dict[str, Any], object]:
