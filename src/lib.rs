@@ -9,7 +9,8 @@
 //!   [`Layout`](core::Layout) (checked length and extent arithmetic, CPython's contiguity
 //!   rules), item formats,
 //!   the `PyBUF_*` request flags and their negotiation ([`core::request::negotiate`],
-//!   which answers every request exactly as `memoryview` does), and safe strided
+//!   which answers every request as `memoryview` does, and serves the format without the
+//!   shape as bytes and numpy do), and safe strided
 //!   copies ([`core::copy::gather`] / [`core::copy::scatter`]).
 //! * [`py`] is the PyO3 binding layer. Its [`py::export`] module is what an extension
 //!   author needs: [`py::export::export`] fills the `Py_buffer` handed to a

@@ -3,8 +3,13 @@
 Buffers are requested through ctypes (`PyObject_GetBuffer` / `PyBuffer_Release`) with explicit
 flags, from the proxy and from a `memoryview` of an equivalent exporter (the reference), and
 the results are compared field by field.
+
+One documented exception (DECISIONS.md, "A request without PyBUF_ND ... With PyBUF_FORMAT it
+is served"): PyBUF_FORMAT without PyBUF_ND is served, as bytes, bytearray, `array.array`, numpy
+and pygame serve it, where memoryview alone refuses it. See `reference_request`.
 """
 
+import array
 import ctypes
 import functools
 import itertools
@@ -130,11 +135,51 @@ def format_itemsize(fmt):
     return struct.calcsize(fmt.decode("ascii"))
 
 
-def assert_like_reference(proxy, reference, flags):
+def format_without_shape(flags):
+    """PyBUF_FORMAT requested without PyBUF_ND: the one request memoryview refuses and we serve."""
+    return flags & PyBUF_FORMAT == PyBUF_FORMAT and flags & PyBUF_ND != PyBUF_ND
+
+
+def reference_request(reference, flags):
+    """The reference answer to `flags`: memoryview's `memory_getbuf`, with one exception.
+
+    DECISIONS.md, "A request without PyBUF_ND ... With PyBUF_FORMAT it is served (format and
+    item size filled) ...; memoryview's refusal of that one combination is not copied."
+    `memory_getbuf` (Objects/memoryobject.c) makes that refusal its very last check, after the
+    writable, contiguity and "no strides needs C-contiguous" checks, so the modelled answer is
+    memoryview's answer to the same request without PyBUF_FORMAT (ndim 1, NULL shape and
+    strides, or the BufferError that request gets), with the item format filled in.
+    """
+    if not format_without_shape(flags):
+        return request(reference, flags)
+    theirs = request(reference, flags & ~PyBUF_FORMAT)
+    if not isinstance(theirs, BufferError):
+        theirs["format"] = reference.format.encode("ascii")
+    return theirs
+
+
+# DECISIONS.md, "Types and formats": native-order 8-byte ints are handed out as `q`/`Q`, where
+# numpy's own export (the reference for description parents) says `l`/`L` (same size here).
+LONG_AS_LONG_LONG = {b"l": b"q", b"L": b"Q"} if struct.calcsize("l") == 8 else {}
+
+
+def expected_format(kind, reference_format):
+    """The format a proxy over a `kind` parent hands out, given the reference's format."""
+    if reference_format is None or kind in EXPORTER_KINDS:
+        # DECISIONS.md, "Types and formats": an exporter parent's own format is passed
+        # through unchanged.
+        return reference_format
+    # Descriptions (dict, __array_struct__, __array_interface__): the format table, which
+    # gives native items their single-character code (`h`, not pygame's `=h`) and keeps the
+    # byte-order prefix of swapped items (`>i`), as numpy does.
+    return LONG_AS_LONG_LONG.get(reference_format, reference_format)
+
+
+def assert_like_reference(proxy, reference, flags, kind):
     """The proxy's answer to `flags` matches the reference exporter's answer."""
     refcount = sys.getrefcount(proxy)
     ours = request(proxy, flags)
-    theirs = request(reference, flags)
+    theirs = reference_request(reference, flags)
     assert sys.getrefcount(proxy) == refcount  # the export was released
     label = f"flags={flags:#x} ({flag_names(flags)})"
     if isinstance(theirs, BufferError):
@@ -156,6 +201,11 @@ def assert_like_reference(proxy, reference, flags):
     assert (ours["format"] is None) == (theirs["format"] is None), label
     if ours["format"] is not None:
         assert format_itemsize(ours["format"]) == ours["itemsize"], label
+    assert ours["format"] == expected_format(kind, theirs["format"]), label
+    if format_without_shape(flags):
+        # Served (DECISIONS.md, "A request without PyBUF_ND"): one dimension, no shape.
+        assert (ours["ndim"], ours["shape"], ours["strides"]) == (1, None, None), label
+        assert ours["format"] is not None, label
     if ours["ndim"]:
         assert (ours["shape"] is None) == (flags & PyBUF_ND != PyBUF_ND), label
         assert (ours["strides"] is None) == (flags & PyBUF_STRIDES != PyBUF_STRIDES), label
@@ -214,6 +264,7 @@ def to_exporter(arr):
 
 
 KINDS = ["buffer", "dict", "struct", "interface", "exporter"]
+EXPORTER_KINDS = ("buffer", "exporter")  # buffer-protocol parents; the others are descriptions
 
 
 def make_pair(kind, arr):
@@ -277,7 +328,7 @@ def test_every_flag_combination_like_memoryview(layout, kind):
     proxy, reference, arr = make_pair(kind, arr)
     assert not reference_is_ambiguous(reference, arr)
     for flags in ALL_FLAG_VALUES:
-        assert_like_reference(proxy, reference, flags)
+        assert_like_reference(proxy, reference, flags, kind)
 
 
 @pytest.mark.parametrize("name", list(NAMED_FLAGS))
@@ -288,7 +339,7 @@ def test_named_flags_like_memoryview(layout, name):
     arr = FIXED_LAYOUTS[layout]
     for kind in KINDS:
         proxy, reference, _ = make_pair(kind, arr)
-        assert_like_reference(proxy, reference, NAMED_FLAGS[name])
+        assert_like_reference(proxy, reference, NAMED_FLAGS[name], kind)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -304,6 +355,107 @@ def test_zero_dim_export_has_null_shape_and_strides(kind):
         label = flag_names(flags)
         assert (ours["ndim"], ours["shape"], ours["strides"]) == (0, None, None), label
         assert ours["suboffsets"] is None
+
+
+# DECISIONS.md, "A request without PyBUF_ND ... With PyBUF_FORMAT it is served": the C-contiguous
+# layouts below get ndim 1, NULL shape and strides, and the item format.
+C_CONTIGUOUS_LAYOUTS = [
+    "C-2d",
+    "1d",
+    "size-1-dims",
+    "zero-size",
+    "0-dim",
+    "readonly-C",
+    "readonly-zero-size",
+    "swapped",
+]
+NOT_C_CONTIGUOUS_LAYOUTS = [
+    "F-2d",
+    "1d-strided",
+    "1d-negative",
+    "non-contiguous",
+    "negative-2d",
+    "readonly-F",
+    "readonly-strided",
+    "broadcast-zero-stride",
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("layout", C_CONTIGUOUS_LAYOUTS)
+def test_format_without_shape_is_served(layout, kind):
+    arr = FIXED_LAYOUTS[layout]
+    proxy, reference, arr = make_pair(kind, arr)
+    # memoryview, the reference everywhere else, refuses this one request...
+    assert isinstance(request(reference, PyBUF_FORMAT), BufferError)
+    # ...and the proxy serves it, as bytes, bytearray, array.array and numpy do.
+    requests = [PyBUF_FORMAT] + [PyBUF_WRITABLE | PyBUF_FORMAT] * arr.flags.writeable
+    for flags in requests:
+        refcount = sys.getrefcount(proxy)
+        ours = request(proxy, flags)
+        assert sys.getrefcount(proxy) == refcount  # the export was released
+        label = flag_names(flags)
+        assert not isinstance(ours, BufferError), f"{label}: {ours!r}"
+        assert ours["obj"] == id(proxy), label
+        assert ours["ndim"] == 1, label
+        assert ours["shape"] is ours["strides"] is ours["suboffsets"] is None, label
+        assert ours["format"] == expected_format(kind, reference.format.encode("ascii")), label
+        assert ours["itemsize"] == arr.itemsize == format_itemsize(ours["format"]), label
+        assert ours["len"] == arr.nbytes, label
+        assert ours["readonly"] == (not arr.flags.writeable), label
+        if arr.size:
+            assert ours["buf"] == request(reference, PyBUF_SIMPLE)["buf"], label
+            assert ctypes.string_at(ours["buf"], ours["len"]) == reference.tobytes(), label
+    if not arr.flags.writeable:
+        # The writable check still comes first.
+        assert isinstance(request(proxy, PyBUF_WRITABLE | PyBUF_FORMAT), BufferError)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("layout", NOT_C_CONTIGUOUS_LAYOUTS)
+def test_format_without_shape_needs_c_contiguous_data(layout, kind):
+    # Without PyBUF_ND (and so without PyBUF_STRIDES) the consumer assumes C order.
+    arr = FIXED_LAYOUTS[layout]
+    proxy, reference, arr = make_pair(kind, arr)
+    assert not arr.flags.c_contiguous
+    refcount = sys.getrefcount(proxy)
+    for flags in (PyBUF_FORMAT, PyBUF_WRITABLE | PyBUF_FORMAT):
+        assert isinstance(request(proxy, flags), BufferError), flag_names(flags)
+        # As memoryview refuses the same request without the format.
+        assert isinstance(request(reference, flags & ~PyBUF_FORMAT), BufferError)
+    assert sys.getrefcount(proxy) == refcount
+    # The same data is served once the consumer asks for the strides.
+    assert isinstance(request(proxy, PyBUF_RECORDS_RO), dict)
+
+
+@pytest.mark.parametrize(
+    "parent",
+    [
+        b"bytes parent",
+        bytearray(b"bytearray parent"),
+        array.array("h", [1, -2, 3]),
+        array.array("d", [0.5, 1.5]),
+        array.array("Q", [2**64 - 1]),
+    ],
+    ids=["bytes", "bytearray", "array-h", "array-d", "array-Q"],
+)
+def test_format_without_shape_like_the_exporters_that_serve_it(parent):
+    # The exporters DECISIONS.md names as serving PyBUF_FORMAT without PyBUF_ND give
+    # exactly the same answer as a proxy over them (numpy too, but with ndim 0).
+    proxy = BufferProxy(parent)
+    code = parent.typecode if isinstance(parent, array.array) else "B"
+    for flags in (PyBUF_FORMAT, PyBUF_WRITABLE | PyBUF_FORMAT):
+        theirs = request(parent, flags)
+        ours = request(proxy, flags)
+        if isinstance(theirs, BufferError):  # bytes are read-only
+            assert isinstance(ours, BufferError)
+            continue
+        assert ours["obj"] == id(proxy)
+        del ours["obj"], theirs["obj"]
+        assert ours == theirs
+        assert (ours["ndim"], ours["shape"], ours["strides"]) == (1, None, None)
+        assert ours["format"] == code.encode("ascii")
+        assert ours["len"] == proxy.length
 
 
 def test_expected_outcomes_for_a_c_contiguous_proxy():
@@ -498,7 +650,7 @@ def test_flags_like_memoryview_hypothesis(arr, kind, flags):
     if reference_is_ambiguous(reference, arr):
         request(proxy, flags)  # must not crash; the reference itself is inconsistent
         return
-    assert_like_reference(proxy, reference, flags)
+    assert_like_reference(proxy, reference, flags, kind)
 
 
 @given(arr=numpy_layouts(), kind=st.sampled_from(KINDS))
@@ -507,4 +659,4 @@ def test_all_flags_like_memoryview_hypothesis(arr, kind):
     if reference_is_ambiguous(reference, arr):
         return
     for flags in ALL_FLAG_VALUES:
-        assert_like_reference(proxy, reference, flags)
+        assert_like_reference(proxy, reference, flags, kind)

@@ -183,10 +183,51 @@ def test_unsatisfiable_requests_raise_and_are_not_counted():
     image = Image(3, 2)
     with pytest.raises(BufferError, match="Fortran"):
         request(image, PyBUF_F_CONTIGUOUS)
-    with pytest.raises(BufferError, match="format without the shape"):
-        request(image, PyBUF_FORMAT)
+    with pytest.raises(BufferError, match="Fortran"):
+        request(image, PyBUF_F_CONTIGUOUS | PyBUF_FORMAT)
     assert image.exports == 0
     image.resize(1, 1)  # nothing is exported
+    readonly = Image(3, 2, readonly=True)
+    with pytest.raises(BufferError, match="read-only"):
+        request(readonly, PyBUF_WRITABLE | PyBUF_FORMAT)
+    assert readonly.exports == 0
+    readonly.resize(1, 1)
+
+
+def test_format_without_shape_is_served_and_counted():
+    # DECISIONS.md, "A request without PyBUF_ND ... With PyBUF_FORMAT it is served": the
+    # crate's `export::export` serves it (memoryview alone refuses it): one dimension, no shape
+    # or strides, the item format, C-contiguous bytes.
+    image = Image(3, 2)
+    image.set_pixel(2, 1, (1, 2, 3, 4))
+    for flags in (PyBUF_FORMAT, PyBUF_WRITABLE | PyBUF_FORMAT):
+        served = request(image, flags)
+        assert served["buf"] == address(image)
+        assert (served["len"], served["itemsize"], served["readonly"]) == (24, 1, 0)
+        assert (served["ndim"], served["format"]) == (1, b"B")
+        assert served["shape"] is served["strides"] is served["suboffsets"] is None
+        assert served["exports"] == 1  # counted while held...
+        assert image.exports == 0  # ...and released
+    readonly = Image(3, 2, readonly=True)
+    served = request(readonly, PyBUF_FORMAT)
+    assert (served["readonly"], served["ndim"], served["format"]) == (1, 1, b"B")
+    assert served["shape"] is served["strides"] is None
+    assert served["exports"] == 1
+    assert readonly.exports == 0
+
+    # Held like any other export: the pixels are shared and cannot be reallocated meanwhile.
+    view = Py_buffer()
+    _get_buffer(image, ctypes.byref(view), PyBUF_FORMAT)
+    try:
+        assert image.exports == 1
+        assert ctypes.string_at(view.buf, view.len)[-4:] == bytes([1, 2, 3, 4])
+        with pytest.raises(BufferError, match="cannot resize"):
+            image.resize(8, 8)
+    finally:
+        _release_buffer(ctypes.byref(view))
+    assert image.exports == 0
+    image.resize(8, 8)  # nothing is exported any more
+    assert image.exports == 0
 
 
 def test_exports_are_counted():

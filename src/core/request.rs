@@ -79,7 +79,8 @@ fn has(request: i32, flag: i32) -> bool {
     request & flag == flag
 }
 
-/// Decides a request for `layout`, read-only or not, exactly as `memoryview` would.
+/// Decides a request for `layout`, read-only or not, as `memoryview` would, except that the
+/// format without the shape is served (see the module documentation).
 ///
 /// `readonly` says whether the memory may be written through the view; `request` is the
 /// `flags` argument of `__getbuffer__` (a combination of [`flags`]). The checks, in

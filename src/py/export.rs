@@ -20,7 +20,8 @@
 //! * an [`ItemFormat`]: the PEP 3118 format of one item;
 //! * `keep`: any value to drop at release (`()` when the owner keeps everything alive).
 //!
-//! It answers every `PyBUF_*` request as `memoryview` would (see
+//! It answers every `PyBUF_*` request as `memoryview` would, but serves the format without
+//! the shape as bytes, numpy and pygame do (see
 //! [`negotiate`]): a writable request for read-only memory, or a contiguous one for a
 //! strided layout, raises `BufferError` and fills nothing.
 //!
@@ -290,7 +291,8 @@ pub trait Describe {
 ///
 /// `owner` becomes `view.obj` (the reference is moved into the view), `keep` is dropped
 /// when the view is released. The request is decided by
-/// [`negotiate`], exactly as `memoryview` would.
+/// [`negotiate`], as `memoryview` would (and serving the format without the shape, as
+/// bytes, numpy and pygame do).
 /// The module documentation shows the whole `__getbuffer__`/`__releasebuffer__` pair.
 ///
 /// # Errors

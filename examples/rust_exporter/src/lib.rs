@@ -5,7 +5,8 @@
 //! What it takes to do this right, each point marked in the code below:
 //!
 //! 1. `__getbuffer__` describes the memory with a validated `Layout` and hands it to
-//!    `export::export`, which answers the request exactly as `memoryview` would and
+//!    `export::export`, which answers the request as `memoryview` would (serving the
+//!    format without the shape, as bytes and numpy do) and
 //!    makes the view hold a reference to the image;
 //! 2. `__releasebuffer__` calls `export::release`, once per successful export;
 //! 3. the image counts its live exports and refuses to reallocate its pixels
