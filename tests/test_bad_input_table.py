@@ -103,6 +103,14 @@ def released(description):
         raise caught[0]
 
 
+def self_using(**changes):
+    """A proxy of `d(**changes)` whose `before` reads the proxy's own `length`."""
+    box = []
+    proxy = BufferProxy(d(before=lambda parent: box[0].length, **changes))
+    box.append(proxy)
+    return proxy
+
+
 def raising(exc):
     def function(*args):
         raise exc
@@ -186,6 +194,7 @@ NAMES = {
     "released": released,
     "Boom": Boom,
     "raising": raising,
+    "self_using": self_using,
     "BadBool": BadBool,
     "Index": Index,
     "exposing": exposing,
@@ -257,6 +266,7 @@ def test_document_is_complete():
         "BufferError",
         "IndexError",
         "UnicodeEncodeError",
+        "RuntimeError",
         "Boom",
     ]:
         assert name in raised

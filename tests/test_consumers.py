@@ -35,9 +35,10 @@ addresses); copying, where a consumer copies, by showing that a later change doe
    the `__array_struct__` capsule keeps the proxy alive by itself, also at interpreter exit.
 3. The capsule keeps the proxy (and so the memory) alive until numpy deletes the tensor;
    read-only data comes through a versioned capsule as a read-only array.
-4. A view of the export, strided layouts included. Items wider than a byte carry pygame's
-   explicit-size formats (`=H`), which memoryview reports but cannot index
-   (NotImplementedError): cast to `B`, then to the native format (`H`).
+4. A view of the export, strided layouts included. Native-order items carry the bare
+   single-character formats (`H`, `d`), which memoryview indexes, lists, compares and casts
+   (pygame's `=H` left it raising NotImplementedError). Byte-swapped items (`>H`) it compares
+   and casts to `B` but cannot index, as for numpy's own swapped arrays: numpy reads them.
 5. frombytes takes only itemsize-1 exports, as it does for memoryview and numpy sources.
 6. A strided layout cannot be exported without strides: BufferError; hash `proxy.raw`.
 7. The proxy holds the mmap's export, so `mmap.close()` refuses until the proxy is gone;
@@ -257,22 +258,97 @@ def test_memoryview_shares_and_keeps_the_layout():
         assert view.tolist()[0] == [7, 0, 0, 0]
 
 
-def test_memoryview_of_multibyte_items_indexes_through_a_cast():
-    # Multi-byte items are exported with pygame's explicit-size formats ("=H"); memoryview
-    # only indexes native formats ("H"), so it reports the layout but refuses item access.
-    data = bytearray(24)
-    proxy = described(data, (3, 4), NATIVE + "u2")
+_NATIVE_ITEMS = [
+    ("i2", "h", [-2, 3, 32767, -32768]),
+    ("u2", "H", [0, 1, 0xBEEF, 0xFFFF]),
+    ("i4", "i", [-1, 2, 2**31 - 1, -(2**31)]),
+    ("u4", "I", [0, 7, 0xDEADBEEF, 2**32 - 1]),
+    ("i8", "q", [-(2**63), -5, 6, 2**63 - 1]),
+    ("u8", "Q", [0, 2**40, 2**63, 2**64 - 1]),
+    ("f4", "f", [1.5, -0.25, 1024.0, 0.0]),
+    ("f8", "d", [2.5, -1e300, 1e-300, 0.0]),
+]
+
+
+@pytest.mark.parametrize(
+    ("typestr", "code", "values"), _NATIVE_ITEMS, ids=[t for t, _c, _v in _NATIVE_ITEMS]
+)
+def test_memoryview_indexes_native_multibyte_items(typestr, code, values):
+    # DECISIONS.md, "Types and formats": native-order 2/4/8-byte ints and 4/8-byte floats
+    # get the native single-character code, so memoryview indexes, lists, compares and casts
+    # them itself (pygame's "=h" left it raising NotImplementedError).
+    data = bytearray(array.array(code, values).tobytes())
+    itemsize = len(data) // 4
+    proxy = described(data, (2, 2), NATIVE + typestr)
+    same = memoryview(array.array(code, values)).cast("B").cast(code, (2, 2))
     with memoryview(proxy) as view:
-        assert view.format == "=H"
-        assert (view.shape, view.strides, view.itemsize) == ((3, 4), (8, 2), 2)
-        with pytest.raises(NotImplementedError, match="unsupported format"):
-            view[0, 0]
-        with pytest.raises(NotImplementedError, match="unsupported format"):
-            view.tolist()
-        # Through a cast to bytes and back to the native format (see also the next test).
-        with view.cast("B") as octets, octets.cast("H", (3, 4)) as items:
-            items[2, 1] = 0xBEEF
-            assert struct.unpack_from("=H", data, 18) == (0xBEEF,)
+        assert view.format == code
+        assert (view.shape, view.strides, view.itemsize) == (
+            (2, 2),
+            (2 * itemsize, itemsize),
+            itemsize,
+        )
+        assert view[0, 0] == values[0]
+        assert view[1, 1] == values[3]
+        assert view.tolist() == [values[:2], values[2:]]
+        assert view == same
+        assert view == np.array(values, dtype=NATIVE + typestr).reshape(2, 2)
+        with view.cast("B") as octets:
+            assert octets.tobytes() == bytes(data)
+            with octets.cast(code) as flat:
+                assert flat.tolist() == values
+        view[1, 0] = values[0]  # a write through the view lands in the parent's memory
+        assert struct.unpack_from(code, data, 2 * itemsize) == (values[0],)
+        assert view != same
+
+
+@pytest.mark.parametrize(
+    ("typestr", "code", "values"), _NATIVE_ITEMS, ids=[t for t, _c, _v in _NATIVE_ITEMS]
+)
+def test_memoryview_indexes_native_items_of_an_array_struct_parent(typestr, code, values):
+    # DECISIONS.md, "Types and formats": an __array_struct__ (typekind, itemsize) follows the
+    # typestr table, native single-character formats included. (A buffer-protocol parent's
+    # own format is passed through unchanged: numpy's "L" for uint64 stays "L".)
+    source = np.array(values, dtype=NATIVE + typestr)
+    proxy = BufferProxy(StructHolder(source))
+    with memoryview(proxy) as view:
+        assert view.format == code
+        assert view.tolist() == values
+        assert view[3] == values[3]
+        view[0] = values[1]
+    assert source[0] == values[1]
+    with memoryview(BufferProxy(source)) as view:
+        assert view.format == memoryview(source).format
+        assert view.tolist() == [values[1], *values[1:]]
+
+
+@pytest.mark.parametrize(
+    ("typestr", "code"), [("i2", "h"), ("u4", "I"), ("i8", "q"), ("f4", "f"), ("f8", "d")]
+)
+def test_memoryview_of_byte_swapped_items_needs_numpy(typestr, code):
+    # DECISIONS.md, "Types and formats": byte-swapped items carry the explicit prefix;
+    # memoryview reports, compares and casts them to bytes but cannot index them, exactly as
+    # for numpy's own byte-swapped arrays. numpy reads them.
+    swapped = (">" if NATIVE == "<" else "<") + typestr
+    values = [1, 2, 300] if typestr[0] in "iu" else [1.5, -2.0, 300.25]
+    reference = np.array(values, dtype=swapped)
+    data = bytearray(reference.tobytes())
+    proxy = described(data, (3,), swapped)
+    with memoryview(proxy) as view, memoryview(reference) as numpy_view:
+        assert view.format == swapped[0] + code  # (numpy spells int64 "l", we "q")
+        assert numpy_view.format[0] == swapped[0]
+        for refused in (numpy_view, view):
+            with pytest.raises(NotImplementedError, match="unsupported format"):
+                refused[0]
+            with pytest.raises(NotImplementedError, match="unsupported format"):
+                refused.tolist()
+        assert view == numpy_view  # (compared through the struct module)
+        assert view.cast("B").tobytes() == bytes(data)
+    array_view = np.asarray(proxy)
+    assert array_view.dtype == np.dtype(swapped)
+    assert array_view.tolist() == values
+    array_view[0] = values[2]
+    assert np.frombuffer(data, dtype=swapped).tolist() == [values[2], *values[1:]]
 
 
 def test_struct_pack_into_and_unpack_from_work_in_place():

@@ -139,7 +139,7 @@ def gather_c_order(memory, start, shape, strides, itemsize):
 
 def unpack_items(view):
     """The items of a memoryview in C order, decoded with the struct module (memoryview.tolist
-    does not understand byte-order prefixed formats such as '=H')."""
+    refuses byte-swapped formats such as '>H', as it does for numpy's own swapped arrays)."""
     return [item[0] for item in struct.iter_unpack(view.format, view.tobytes())]
 
 
@@ -641,28 +641,117 @@ def test_writable_consumers_write_through_writable_data():
     view.release()
 
 
+# DECISIONS.md, "Types and formats": "<f2" and "<b1" (a 1-byte item's order does not matter)
+# are rows of the table now, so they left this list; test_typestr_formats_and_normalisation
+# and the *_items_with_real_consumers tests below show them working.
 @pytest.mark.parametrize(
     "typestr",
     [
-        *("|x1", "<f2", "|f1", ">f3", "<f9", "|u0", "<i0", "|V0", "=u4", "!i2", "xu1"),
-        *("<b1", "|c1", "<x2", "<U1", "<u:", "|U1", "<I4", "<U4", "u1|", "   "),
+        *("|x1", "|f1", ">f3", "<f9", "|u0", "<i0", "|V0", "=u4", "!i2", "xu1"),
+        *("|c1", "<x2", "<u:", "<I4", "u1|", "   "),
+        # kinds and sizes outside the table: no float16/32/64 of this size, no complex64/128,
+        # bools are one byte, "=" is not an array-interface byte order, byte strings are not
+        # empty, long double ("<f16", "<c32") is not shared
+        *("<f3", "<c4", "|c2", "|b2", "=u1", "|S0", "<f16", "<c32", "<c12"),
+        # sizes: decimal digits, no leading zero, no sign, at most 2147483647 (a C int)
+        *("|u01", "|V01", "<f08", "|S00", "<u+1", "<u-1", "<u 1", "<u4 "),
+        *("|V2147483648", "|S2147483648", "<u99999999999999999999", "|u1x"),
     ],
 )
 def test_typestr_not_understood_is_value_error_naming_it(memory, typestr):
     proxy = BufferProxy(describe(memory, (2,), typestr))
-    with pytest.raises(ValueError, match=re.escape(typestr)):
+    with pytest.raises(ValueError, match=re.escape(f"unsupported typestr '{typestr}'")):
         _first_use(proxy)
     proxy = BufferProxy(describe(memory, (2,), typestr.encode()))
-    with pytest.raises(ValueError, match=re.escape(typestr)):
+    with pytest.raises(ValueError, match=re.escape(f"unsupported typestr '{typestr}'")):
         _first_use(proxy)
 
 
 @pytest.mark.parametrize(
-    "typestr", ["", "|", "|u", "|u12", "<u4 ", "\u00e9\u00e9", b"|u", b"<u4\0"]
+    ("typestr", "name"),
+    [
+        ("|O8", "object"),
+        ("<O8", "object"),
+        ("<M8", "datetime"),
+        (">M8", "datetime"),
+        ("<m8", "timedelta"),
+        ("<U1", "unicode"),
+        ("|U1", "unicode"),
+        ("<U4", "unicode"),
+        ("<U12", "unicode"),
+    ],
 )
-def test_typestr_of_wrong_length_is_value_error(memory, typestr):
+def test_object_datetime_timedelta_and_unicode_typestrs_are_refused_by_name(memory, typestr, name):
+    # DECISIONS.md, "Types and formats": object, datetime and unicode items -> ValueError
+    # naming them
+    for given_typestr in (typestr, typestr.encode()):
+        proxy = BufferProxy(describe(memory, (2,), given_typestr))
+        with pytest.raises(
+            ValueError, match=re.escape(f"{name} items (typestr '{typestr}') are not supported")
+        ):
+            _first_use(proxy)
+        with pytest.raises(ValueError, match=re.escape(f"{name} items")):
+            memoryview(proxy)
+
+
+@pytest.mark.parametrize("typestr", ["", "|", "|u", "\u00e9\u00e9", b"", b"|u", "|S"])
+def test_typestr_shorter_than_three_characters_is_value_error(memory, typestr):
+    # DECISIONS.md, "Types and formats": sizes may have several digits, so the early check
+    # is only "at least 3 characters"; longer typestrs are then read against the table
     proxy = BufferProxy(describe(memory, (2,), typestr))
-    with pytest.raises(ValueError, match="typestr"):
+    with pytest.raises(ValueError, match="expected 'typestr' to be at least 3 characters long"):
+        _first_use(proxy)
+
+
+@pytest.mark.parametrize(
+    ("typestr", "fmt", "itemsize", "normalised"),
+    [
+        ("|u12", "12x", 12, "<V12"),
+        ("<i16", "16x", 16, "<V16"),
+        ("|V10", "10x", 10, "<V10"),
+        ("|S12", "12s", 12, "|S12"),
+        ("<c16", "Zd", 16, "<c16"),
+    ],
+)
+def test_typestr_longer_than_three_characters_is_a_multi_digit_size(
+    typestr, fmt, itemsize, normalised
+):
+    # DECISIONS.md, "Types and formats": sizes may have several digits; integers of sizes
+    # with no C type are void, so "|u12" is "|V12" (pad bytes "12x")
+    memory = bytes(range(2 * itemsize))
+    _buf, addr = owned(memory)
+    proxy = BufferProxy(describe(addr, (2,), typestr))
+    assert proxy.length == 2 * itemsize
+    assert proxy.raw == memory
+    assert proxy.__array_interface__["typestr"] == normalised
+    with memoryview(proxy) as view:
+        assert view.format == fmt
+        assert (view.itemsize, view.strides) == (itemsize, (itemsize,))
+        assert view.tobytes() == memory
+    array = np.asarray(proxy)
+    assert array.dtype.itemsize == itemsize
+    assert array.ctypes.data == addr
+
+
+@pytest.mark.parametrize(
+    ("typestr", "shown"),
+    [
+        ("<u4\0", "<u4\\x00"),
+        (b"<u4\0", "<u4\\x00"),
+        (b"<u\xff", "<u\\xff"),
+        (b"|V1\x80", "|V1\\x80"),
+    ],
+)
+def test_typestr_with_other_bytes_is_value_error_showing_them_escaped(memory, typestr, shown):
+    proxy = BufferProxy(describe(memory, (2,), typestr))
+    with pytest.raises(ValueError, match=re.escape(f"unsupported typestr '{shown}'")):
+        _first_use(proxy)
+
+
+def test_non_ascii_typestr_longer_than_three_characters_is_unicode_encode_error(memory):
+    # the typestr is encoded as ASCII before it is read, whatever its length
+    proxy = BufferProxy(describe(memory, (2,), "|u1\u00e9"))
+    with pytest.raises(UnicodeEncodeError):
         _first_use(proxy)
 
 
@@ -854,43 +943,61 @@ def test_zero_size_array_with_explicit_strides():
 
 
 _FORMAT_CODES = {
+    ("b", 1): "?",
+    ("i", 1): "b",
+    ("u", 1): "B",
     ("i", 2): "h",
     ("u", 2): "H",
     ("i", 4): "i",
     ("u", 4): "I",
     ("i", 8): "q",
     ("u", 8): "Q",
+    ("f", 2): "e",
     ("f", 4): "f",
     ("f", 8): "d",
+    ("c", 8): "Zf",
+    ("c", 16): "Zd",
 }
 
 
 def expected_type(typestr):
-    """(PEP 3118 format, itemsize, normalised typestr) as pygame 2.6.1 reports them."""
-    order, kind, size = typestr[0], typestr[1], int(typestr[2])
-    if kind in "iu" and size == 1:
-        return ("b" if kind == "i" else "B"), 1, f"|{kind}1"
+    """(PEP 3118 format, itemsize, normalised typestr) as DECISIONS.md, "Types and formats"
+    gives them: the bare code for native-order items (pygame said "=h"), the other order's
+    prefix for byte-swapped ones, "<n>s" for byte strings and "<n>x" for void items and
+    integers of sizes with no C type; typestrs come back in numpy's spelling."""
+    order, kind, size = typestr[0], typestr[1], int(typestr[2:])
+    if kind == "S":
+        return f"{size}s", size, f"|S{size}"
     code = _FORMAT_CODES.get((kind, size))
     if code is None:  # odd sizes and V kinds are pad bytes
         return f"{size}x", size, ("|V1" if size == 1 else f"{NATIVE}V{size}")
+    if size == 1:
+        return code, 1, f"|{kind}1"
     if order in ("|", NATIVE):
-        return f"={code}", size, f"{NATIVE}{kind}{size}"
+        return code, size, f"{NATIVE}{kind}{size}"
     return f"{order}{code}", size, f"{order}{kind}{size}"
 
 
+def struct_size(fmt):
+    """The item size of a format by the struct module, which has no complex codes: a complex
+    item ("Zf", ">Zd") is two of its parts."""
+    if "Z" in fmt:
+        return 2 * struct.calcsize(fmt.replace("Z", ""))
+    return struct.calcsize(fmt)
+
+
+_SIZES = {"i": [*range(1, 10), 12, 16], "u": [*range(1, 10), 10, 16], "V": [*range(1, 10), 16]}
+_SIZES |= {"f": [2, 4, 8], "c": [8, 16], "b": [1], "S": [1, 4, 10]}
 VALID_TYPESTRS = [
-    order + kind + str(size)
-    for order in "<>|"
-    for kind in "iufV"
-    for size in range(1, 10)
-    if kind != "f" or size in (4, 8)
+    order + kind + str(size) for order in "<>|" for kind in "iufVcbS" for size in _SIZES[kind]
 ]
 
 
 @pytest.mark.parametrize("typestr", VALID_TYPESTRS)
 def test_typestr_formats_and_normalisation(typestr):
     fmt, itemsize, normalised = expected_type(typestr)
-    _buf, addr = owned(bytes(range(3 * itemsize)))
+    memory = bytes(range(3 * itemsize))
+    _buf, addr = owned(memory)
     for given_typestr in (typestr, typestr.encode()):
         proxy = BufferProxy(describe(addr, (3,), given_typestr))
         assert proxy.length == 3 * itemsize
@@ -900,12 +1007,14 @@ def test_typestr_formats_and_normalisation(typestr):
         view = memoryview(proxy)
         assert view.format == fmt
         assert view.itemsize == itemsize
-        assert struct.calcsize(view.format) == itemsize
+        assert struct_size(view.format) == itemsize
         assert view.strides == (itemsize,)
-        assert view.tobytes() == bytes(range(3 * itemsize))
+        assert view.tobytes() == memory
         array = np.asarray(proxy)
         assert array.dtype.itemsize == itemsize
-        assert array.tobytes() == bytes(range(3 * itemsize))
+        assert array.tobytes() == memory
+        if not fmt.endswith("x"):  # (numpy reads "<n>x" as a field-less structured dtype)
+            assert array.dtype.str == normalised
         del array
         view.release()
 
@@ -914,23 +1023,37 @@ def test_typestr_formats_and_normalisation(typestr):
     ("typestr", "fmt", "normalised"),
     [
         ("|u1", "B", "|u1"),
-        ("<i2", "=h", "<i2"),
+        ("<i2", "h", "<i2"),
         (">u4", ">I", ">u4"),
         ("|V3", "3x", "<V3"),
-        ("<f8", "=d", "<f8"),
-        ("|u2", "=H", "<u2"),
+        ("<f8", "d", "<f8"),
+        ("|u2", "H", "<u2"),
         ("|i3", "3x", "<V3"),
         (">i3", "3x", "<V3"),
         (">u1", "B", "|u1"),
-        (b"|u2", "=H", "<u2"),
+        (b"|u2", "H", "<u2"),
+        # beyond pygame: the rest of the table
+        ("|b1", "?", "|b1"),
+        ("<b1", "?", "|b1"),
+        ("<f2", "e", "<f2"),
+        (">f2", ">e", ">f2"),
+        ("<c8", "Zf", "<c8"),
+        ("<c16", "Zd", "<c16"),
+        (">c16", ">Zd", ">c16"),
+        ("|S4", "4s", "|S4"),
+        ("<S10", "10s", "|S10"),
+        ("|V16", "16x", "<V16"),
+        ("<u12", "12x", "<V12"),
     ],
 )
 def test_typestr_examples_from_the_decisions(typestr, fmt, normalised):
+    # DECISIONS.md, "Types and formats": native single-character formats (pygame gave "=h",
+    # "=d", "=H" for the first rows), swapped items keep the prefix, numpy's typestr spelling
     if sys.byteorder != "little":
         fmt, _size, normalised = expected_type(
             typestr.decode() if isinstance(typestr, bytes) else typestr
         )
-    _buf, addr = owned(bytes(18))
+    _buf, addr = owned(bytes(32))
     proxy = BufferProxy(describe(addr, (2,), typestr))
     assert memoryview(proxy).format == fmt
     assert proxy.__array_interface__["typestr"] == normalised
@@ -944,6 +1067,206 @@ def test_values_read_through_typestrs():
     assert np.asarray(BufferProxy(describe(addr + 2, (1,), ">u4"))).tolist() == [0xDEADBEEF]
     assert unpack_items(memoryview(BufferProxy(describe(addr + 6, (1,), "<f8")))) == [2.5]
     assert np.asarray(BufferProxy(describe(addr + 6, (1,), "|f8"))).tolist() == [2.5]
+    if sys.byteorder == "little":
+        # DECISIONS.md, "Types and formats": native single-character formats, so memoryview
+        # itself reads native items (it refused pygame's "=h")
+        assert memoryview(BufferProxy(describe(addr, (1,), "<i2"))).tolist() == [-2]
+        assert memoryview(BufferProxy(describe(addr + 6, (1,), "|f8")))[0] == 2.5
+
+
+# DECISIONS.md, "Types and formats", "Beyond pygame: every numeric type numpy can share":
+# bool, float16, complex, bytes and void of any size work with real consumers, both ways.
+
+
+def test_bool_items_with_real_consumers():
+    memory = bytes([1, 0, 0, 1, 1, 0])
+    buf, addr = owned(memory)
+    proxy = BufferProxy(describe(addr, (2, 3), "|b1"))
+    with memoryview(proxy) as view:
+        assert (view.format, view.itemsize) == ("?", 1)
+        assert view.tolist() == [[True, False, False], [True, True, False]]
+        assert view[1, 1] is True
+        view[0, 1] = True
+    assert unpack_items(memoryview(proxy)) == [True, True, False, True, True, False]
+    array = np.asarray(proxy)
+    assert array.dtype == np.bool_
+    assert array.ctypes.data == addr
+    array[1, 2] = True
+    assert buf.raw[:6] == bytes([1, 1, 0, 1, 1, 1])
+    assert proxy.raw == bytes([1, 1, 0, 1, 1, 1])
+
+
+def test_half_float_items_with_real_consumers():
+    values = [1.5, -2.0, 65504.0, 0.0009765625]
+    memory = struct.pack("<4e", *values) + struct.pack(">2e", 3.0, -0.5)
+    buf, addr = owned(memory)
+    native = BufferProxy(describe(addr, (4,), "<f2"))
+    with memoryview(native) as view:
+        assert (view.format, view.itemsize) == (("e" if NATIVE == "<" else "<e"), 2)
+        assert unpack_items(view) == values
+    array = np.asarray(native)
+    assert array.dtype == np.dtype("<f2")
+    assert array.tolist() == values
+    array[0] = 0.25
+    assert struct.unpack_from("<e", buf.raw) == (0.25,)
+    swapped = BufferProxy(describe(addr + 8, (2,), ">f2"))
+    with memoryview(swapped) as view:
+        assert view.format == (">e" if NATIVE == "<" else "e")
+        assert unpack_items(view) == [3.0, -0.5]
+    assert np.asarray(swapped).dtype == np.dtype(">f2")
+    assert np.asarray(swapped).tolist() == [3.0, -0.5]
+
+
+@pytest.mark.parametrize(("typestr", "part"), [("<c8", "f"), ("<c16", "d")])
+def test_complex_items_with_real_consumers(typestr, part):
+    values = [1 + 2j, -0.5 + 0.25j, 3 - 4j]
+    memory = struct.pack(f"<6{part}", *(x for v in values for x in (v.real, v.imag)))
+    buf, addr = owned(memory)
+    proxy = BufferProxy(describe(addr, (3,), typestr))
+    itemsize = int(typestr[2:])
+    with memoryview(proxy) as view:
+        assert (view.format, view.itemsize) == (("Z" if NATIVE == "<" else ">Z") + part, itemsize)
+        assert view.tobytes() == memory
+    array = np.asarray(proxy)
+    assert array.dtype == np.dtype(typestr)
+    assert array.tolist() == values
+    array[2] = 7j
+    assert struct.unpack_from(f"<2{part}", buf.raw, 2 * itemsize) == (0.0, 7.0)
+    assert np.from_dlpack(proxy).tolist() == [1 + 2j, -0.5 + 0.25j, 7j]
+
+
+def test_bytes_items_with_real_consumers():
+    memory = b"abcdEFGHijkl"
+    buf, addr = owned(memory)
+    proxy = BufferProxy(describe(addr, (3,), "|S4"))
+    assert proxy.__array_interface__["typestr"] == "|S4"
+    with memoryview(proxy) as view:
+        assert (view.format, view.itemsize, view.shape) == ("4s", 4, (3,))
+        assert unpack_items(view) == [b"abcd", b"EFGH", b"ijkl"]
+    array = np.asarray(proxy)
+    assert array.dtype == np.dtype("S4")
+    assert array.tolist() == [b"abcd", b"EFGH", b"ijkl"]
+    array[1] = b"xy"
+    assert buf.raw[:12] == b"abcdxy\0\0ijkl"
+    proxy.write(b"Z", offset=11)
+    assert np.asarray(proxy).tolist() == [b"abcd", b"xy", b"ijkZ"]
+
+
+def test_void_items_of_any_size_with_real_consumers():
+    memory = bytes(range(48))
+    _buf, addr = owned(memory)
+    proxy = BufferProxy(describe(addr, (2, 2), "|V12"))
+    assert proxy.length == 48
+    assert proxy.raw == memory
+    assert proxy.__array_interface__["typestr"] == "<V12"
+    with memoryview(proxy) as view:
+        assert (view.format, view.itemsize, view.strides) == ("12x", 12, (24, 12))
+        assert view.tobytes() == memory
+        assert view.cast("B").tolist() == list(memory)
+    array = np.asarray(proxy)
+    assert array.dtype.itemsize == 12
+    assert array.ctypes.data == addr
+
+
+def test_largest_item_size_is_2147483647():
+    # DECISIONS.md, "Types and formats": sizes may have several digits; the limit is a C int,
+    # the itemsize of a PyArrayInterface. A NULL address: nothing is read (see below).
+    for typestr in ("|V2147483647", "|S2147483647", "<u2147483647"):
+        proxy = BufferProxy(describe(0, (1,), typestr))
+        assert proxy.length == 2147483647
+        assert proxy.__array_interface__["typestr"][1:] == typestr[1:].replace("u", "V")
+        assert bufferproxy.get_array_interface(proxy)["shape"] == (1,)
+    for typestr in ("|V2147483648", "|S2147483648", "<i2147483648", "|V4294967297"):
+        proxy = BufferProxy(describe(0, (1,), typestr))
+        with pytest.raises(ValueError, match=re.escape(f"unsupported typestr '{typestr}'")):
+            _first_use(proxy)
+
+
+# --------------------------------------------------------------------------------------------
+# a NULL address: the metadata works, the bytes are refused (DECISIONS.md, "Validation pygame
+# does not do": a raw address of 0 is accepted, as pygame accepts it)
+
+
+def _null_proxy(calls, readonly=False, shape=(4, 2), typestr="<u2"):
+    parent = object()
+    return parent, BufferProxy(
+        describe(
+            0,
+            shape,
+            typestr,
+            readonly=readonly,
+            parent=parent,
+            before=lambda p: calls.append(("before", p)),
+            after=lambda p: calls.append(("after", p)),
+        )
+    )
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_null_address_metadata_works(readonly):
+    calls = []
+    parent, proxy = _null_proxy(calls, readonly)
+    assert proxy.length == 16
+    assert repr(proxy) == "<BufferProxy(16)>"
+    assert proxy.parent is parent
+    assert calls == [("before", parent)]  # the held acquisition, once
+    expected = {
+        "version": 3,
+        "typestr": f"{NATIVE}u2",
+        "shape": (4, 2),
+        "strides": (4, 2),
+        "data": (0, readonly),
+    }
+    assert proxy.__array_interface__ == expected
+    assert bufferproxy.get_array_interface(proxy) == expected
+    capsule = proxy.__array_struct__
+    assert type(capsule).__name__ == "PyCapsule"
+    del capsule, proxy
+    gc.collect()
+    assert calls == [("before", parent), ("after", parent)]
+
+
+def test_null_address_bytes_are_refused():
+    calls = []
+    _parent, proxy = _null_proxy(calls)
+    # exports and writes refuse before any callback runs
+    with pytest.raises(BufferError, match="NULL"):
+        memoryview(proxy)
+    with pytest.raises(BufferError, match="NULL"):
+        get_buffer_info(proxy, PyBUF_SIMPLE)
+    with pytest.raises(ValueError, match="NULL"):
+        proxy.write(b"x")
+    assert calls == []
+    with pytest.raises(ValueError, match="NULL"):
+        proxy.raw  # noqa: B018
+    with pytest.raises(BufferError, match="NULL"):
+        proxy.__dlpack__()
+    assert proxy.length == 16  # still usable for its metadata
+    # a read-only NULL description refuses a write as read-only first, like any other
+    _parent, readonly_proxy = _null_proxy([], readonly=True)
+    with pytest.raises(BufferError, match="read-only"):
+        readonly_proxy.write(b"x")
+
+
+def test_null_address_export_refused_even_when_before_would_raise():
+    def before(parent):
+        raise AssertionError("before must not run")
+
+    proxy = BufferProxy(describe(0, (4,), before=before))
+    with pytest.raises(BufferError, match="NULL"):
+        memoryview(proxy)
+    with pytest.raises(ValueError, match="NULL"):
+        proxy.write(b"x")
+
+
+@pytest.mark.parametrize("typestr", ["|b1", "<f2", "<c16", "|S3", "|V5"])
+def test_null_address_with_the_new_item_types(typestr):
+    _fmt, itemsize, normalised = expected_type(typestr)
+    proxy = BufferProxy(describe(0, (3,), typestr))
+    assert proxy.length == 3 * itemsize
+    assert proxy.__array_interface__["typestr"] == normalised
+    with pytest.raises(BufferError, match="NULL"):
+        memoryview(proxy)
 
 
 # --------------------------------------------------------------------------------------------
@@ -951,6 +1274,7 @@ def test_values_read_through_typestrs():
 
 
 _LAYOUT_TYPESTRS = ["|u1", "|i1", "<u2", ">i2", "<i4", ">u4", "<f4", ">f8", "<u8", "|V3", "<V5"]
+_LAYOUT_TYPESTRS += ["|b1", "<f2", ">f2", "<c8", ">c16", "|S3", "|V12", "|u10"]
 
 
 @st.composite
