@@ -139,12 +139,12 @@ pub struct BufferProxy {
 /// "A raw address of 0 (NULL) is accepted").
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Purpose {
-    /// The held acquisition: metadata, and `raw` (which checks for itself).
+    /// The held acquisition, for metadata.
     Hold,
-    /// A buffer export: `BufferError`.
+    /// A buffer export or `__dlpack__`: `BufferError`.
     Export,
-    /// `write`: `ValueError`.
-    Write,
+    /// `write` and `raw`: `ValueError`.
+    Copy,
 }
 
 /// The error for touching the bytes of a view at NULL.
@@ -234,17 +234,33 @@ impl BufferProxy {
     /// tries again. A first use from inside that first use (its `before` touching the
     /// proxy) raises `RuntimeError` instead of recursing.
     fn held(&self, py: Python<'_>) -> PyResult<&Acquired> {
+        self.held_for(py, Purpose::Hold)
+    }
+
+    /// The held acquisition, for a use that touches the bytes (`raw`, `__dlpack__`): bytes
+    /// at NULL are refused, and when this is the first use, before `before` runs and
+    /// without holding anything.
+    fn held_for(&self, py: Python<'_>, purpose: Purpose) -> PyResult<&Acquired> {
+        let usable = |held: &'_ Acquired| {
+            let view = held.view();
+            if purpose != Purpose::Hold && view.null_bytes() {
+                return Err(null_bytes_error(view, purpose));
+            }
+            Ok(())
+        };
         loop {
             if let Some(held) = self.held.get() {
+                usable(held)?;
                 return Ok(held);
             }
             match self.first_use.claim() {
                 Claim::Mine(_gate) => {
                     // Another thread may have finished between the look and the claim.
                     if let Some(held) = self.held.get() {
+                        usable(held)?;
                         return Ok(held);
                     }
-                    let (acquired, _) = self.acquire(py, flags::RECORDS_RO, Purpose::Hold)?;
+                    let (acquired, _) = self.acquire(py, flags::RECORDS_RO, purpose)?;
                     // Only the gate's holder sets the slot, so nothing is rejected here;
                     // were something rejected, it would be released when `_rejected` drops.
                     let (kept, _rejected) = self.held.set(Box::new(acquired));
@@ -368,12 +384,9 @@ impl BufferProxy {
     /// else gathered in C (row-major) order with the gaps removed.
     #[getter]
     fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let view = self.held(py)?.view();
-        if view.null_bytes() {
-            return Err(null_bytes_error(view, Purpose::Write));
-        }
+        let view = self.held_for(py, Purpose::Copy)?.view();
         let len = view.layout.len().unsigned_abs();
-        // SAFETY: the view's memory is not NULL (checked above) and is readable over its
+        // SAFETY: the view's memory is not NULL (`held_for` checked) and is readable over its
         // extent: it is held open (exports, buffer objects) or promised by the
         // description's author (raw addresses), and stays so while `self` (which holds it)
         // is borrowed.
@@ -423,7 +436,7 @@ impl BufferProxy {
             OffsetArg::Given(o) => o.extract()?,
         };
         let data = source.bytes()?;
-        let (acquired, _) = self.acquire(py, flags::RECORDS, Purpose::Write)?;
+        let (acquired, _) = self.acquire(py, flags::RECORDS, Purpose::Copy)?;
         let view = acquired.view();
         if !view.layout.is_contiguous() {
             return Err(PyValueError::new_err("the BufferProxy bytes are not contiguous"));
@@ -532,10 +545,7 @@ impl BufferProxy {
         let py = slf.py();
         let versioned = super::dlpack::dlpack_request(stream, max_version, dl_device, copy)?;
         let owner = slf.clone().into_any().unbind();
-        let view = slf.get().held(py)?.view();
-        if view.null_bytes() {
-            return Err(null_bytes_error(view, Purpose::Export));
-        }
+        let view = slf.get().held_for(py, Purpose::Export)?.view();
         super::dlpack::to_dlpack(py, view, owner, versioned)
     }
 
