@@ -10,6 +10,7 @@ import mypy.api
 import pytest
 import typing_sample
 
+import bufferproxy
 from bufferproxy import BufferProxy
 
 SAMPLE = Path(typing_sample.__file__)
@@ -61,10 +62,23 @@ def test_typed_sample_refusals_raise_at_runtime(use, exc):
 def test_version_is_the_installed_distributions():
     import importlib.metadata
 
-    import bufferproxy
-
     assert bufferproxy.__version__ == importlib.metadata.version("bufferproxy")
     assert bufferproxy.__version__.count(".") >= 2
+
+
+def test_version_is_read_only_when_asked():
+    # importlib.metadata costs ~35 ms of import time; `import bufferproxy` must not pay it.
+    code = (
+        "import sys, bufferproxy; "
+        "assert 'importlib.metadata' not in sys.modules; "
+        "print(bufferproxy.__version__); "
+        "assert 'importlib.metadata' in sys.modules"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == bufferproxy.__version__
 
 
 def test_stub_matches_the_module_under_stubtest(tmp_path):

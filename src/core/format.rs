@@ -324,6 +324,15 @@ fn parse_count(digits: &[u8]) -> Option<isize> {
 /// # Ok::<(), bufferproxy::core::Error>(())
 /// ```
 pub fn typestr_to_format(typestr: &[u8]) -> Result<(Format, isize), Error> {
+    typestr_item(typestr).map(|item| (item.format(), item.size))
+}
+
+/// The item a typestr describes: [`typestr_to_format`] before the format is written.
+///
+/// # Errors
+///
+/// As for [`typestr_to_format`].
+pub fn typestr_item(typestr: &[u8]) -> Result<Item, Error> {
     let shown = typestr.escape_ascii();
     let unsupported = || value_error!("unsupported typestr '{shown}'");
     let &[order, kind_letter, ref digits @ ..] = typestr else {
@@ -342,8 +351,7 @@ pub fn typestr_to_format(typestr: &[u8]) -> Result<(Format, isize), Error> {
         _ => return Err(unsupported()),
     };
     let size = parse_count(digits).ok_or_else(unsupported)?;
-    let item = Item::new(kind_letter, size, swapped).ok_or_else(unsupported)?;
-    Ok((item.format(), size))
+    Item::new(kind_letter, size, swapped).ok_or_else(unsupported)
 }
 
 /// Converts the type fields of a `PyArrayInterface` into a format, by the same table as a
@@ -370,6 +378,16 @@ pub fn arraystruct_to_format(
     itemsize: i32,
     notswapped: bool,
 ) -> Result<Format, Error> {
+    arraystruct_item(typekind, itemsize, notswapped).map(|item| item.format())
+}
+
+/// The item of a `PyArrayInterface`'s type fields: [`arraystruct_to_format`] before the
+/// format is written.
+///
+/// # Errors
+///
+/// As for [`arraystruct_to_format`].
+pub fn arraystruct_item(typekind: u8, itemsize: i32, notswapped: bool) -> Result<Item, Error> {
     let shown = typekind.escape_ascii();
     if let Some(name) = refused_kind(typekind) {
         return Err(value_error!("{name} items (type kind '{shown}') are not supported"));
@@ -378,7 +396,6 @@ pub fn arraystruct_to_format(
         return Err(value_error!("unsupported type kind '{shown}'"));
     }
     Item::new(typekind, itemsize as isize, !notswapped)
-        .map(|item| item.format())
         .ok_or_else(|| value_error!("unsupported item size {itemsize} for type kind '{shown}'"))
 }
 
@@ -397,6 +414,12 @@ enum Refusal {
 /// `e f d`, `?`, `Zf`, `Zd`, `s`, `x`). Native sizes with no prefix or `@`, standard sizes
 /// otherwise (only `l`/`L` differ).
 fn parse_format(format: &[u8]) -> Result<Item, Refusal> {
+    // The common case, one code with no prefix or count (`"B"`, `"d"`), is a lookup.
+    if let [code] = *format {
+        if let Some((kind, size)) = code_item(code, true) {
+            return Ok(Item { kind, size, swapped: false });
+        }
+    }
     let (prefix, rest) = match format.split_first() {
         Some((&p @ (b'@' | b'=' | b'<' | b'>' | b'!'), rest)) => (Some(p), rest),
         _ => (None, format),
@@ -412,32 +435,11 @@ fn parse_format(format: &[u8]) -> Result<Item, Refusal> {
     let (kind_letter, size, tail) = match rest {
         [b'Z', b'f', tail @ ..] => (kind::COMPLEX, 8, tail),
         [b'Z', b'd', tail @ ..] => (kind::COMPLEX, 16, tail),
-        [code, tail @ ..] => {
-            let (kind_letter, size) = match code {
-                b'?' => (kind::BOOL, 1),
-                b'b' => (kind::SIGNED, 1),
-                b'B' => (kind::UNSIGNED, 1),
-                b'h' => (kind::SIGNED, 2),
-                b'H' => (kind::UNSIGNED, 2),
-                b'i' => (kind::SIGNED, 4),
-                b'I' => (kind::UNSIGNED, 4),
-                b'l' if native => (kind::SIGNED, std::mem::size_of::<std::ffi::c_long>() as isize),
-                b'L' if native => {
-                    (kind::UNSIGNED, std::mem::size_of::<std::ffi::c_long>() as isize)
-                }
-                b'l' => (kind::SIGNED, 4),
-                b'L' => (kind::UNSIGNED, 4),
-                b'q' => (kind::SIGNED, 8),
-                b'Q' => (kind::UNSIGNED, 8),
-                b'e' => (kind::FLOAT, 2),
-                b'f' => (kind::FLOAT, 4),
-                b'd' => (kind::FLOAT, 8),
-                b's' => (kind::BYTES, count.unwrap_or(1)),
-                b'x' => (kind::VOID, count.unwrap_or(1)),
-                &c => return Err(refused_code(c).map_or(Refusal::Unsupported, Refusal::Named)),
-            };
-            (kind_letter, size, tail)
-        }
+        [code, tail @ ..] => match code_item(*code, native) {
+            Some((kind_letter, size)) if counted => (kind_letter, count.unwrap_or(size), tail),
+            Some((kind_letter, size)) => (kind_letter, size, tail),
+            None => return Err(refused_code(*code).map_or(Refusal::Unsupported, Refusal::Named)),
+        },
         [] => return Err(Refusal::Unsupported),
     };
     if !tail.is_empty() {
@@ -453,6 +455,31 @@ fn parse_format(format: &[u8]) -> Result<Item, Refusal> {
     };
     // Integers keep their kind here whatever their size: the codes give only 1, 2, 4, 8.
     Item::new(kind_letter, size, swapped).ok_or(Refusal::Unsupported)
+}
+
+/// The kind and size of a one-character code (`s` and `x` for a count of 1); `native` sizes
+/// (no prefix or `@`) differ from standard ones for `l`/`L` only.
+fn code_item(code: u8, native: bool) -> Option<(u8, isize)> {
+    let long = if native { std::mem::size_of::<std::ffi::c_long>() as isize } else { 4 };
+    Some(match code {
+        b'?' => (kind::BOOL, 1),
+        b'b' => (kind::SIGNED, 1),
+        b'B' => (kind::UNSIGNED, 1),
+        b'h' => (kind::SIGNED, 2),
+        b'H' => (kind::UNSIGNED, 2),
+        b'i' => (kind::SIGNED, 4),
+        b'I' => (kind::UNSIGNED, 4),
+        b'l' => (kind::SIGNED, long),
+        b'L' => (kind::UNSIGNED, long),
+        b'q' => (kind::SIGNED, 8),
+        b'Q' => (kind::UNSIGNED, 8),
+        b'e' => (kind::FLOAT, 2),
+        b'f' => (kind::FLOAT, 4),
+        b'd' => (kind::FLOAT, 8),
+        b's' => (kind::BYTES, 1),
+        b'x' => (kind::VOID, 1),
+        _ => return None,
+    })
 }
 
 /// The item a single-item format describes, if it is one of the table; `None` (no format)

@@ -4,7 +4,7 @@
 
 use super::acquire::{capsule_interface, interface_dims, View};
 use super::ffi::{pai, PyArrayInterface};
-use crate::core::format::{is_swapped, kind, typekind_of, typestr_of, NATIVE_ORDER, SWAPPED_ORDER};
+use crate::core::format::{kind, NATIVE_ORDER, SWAPPED_ORDER};
 use crate::core::layout::{c_strides, Dims};
 use crate::core::Layout;
 use pyo3::exceptions::{PyAttributeError, PyValueError};
@@ -17,10 +17,9 @@ use std::ptr;
 
 /// The `__array_interface__` dict of a view.
 pub fn interface_dict<'py>(py: Python<'py>, view: &View) -> PyResult<Bound<'py, PyDict>> {
-    let format = Some(view.format.as_bytes());
     let d = PyDict::new(py);
     d.set_item(intern!(py, "version"), 3)?;
-    d.set_item(intern!(py, "typestr"), typestr_of(format, view.layout.itemsize()))?;
+    d.set_item(intern!(py, "typestr"), view.item.typestr())?;
     d.set_item(intern!(py, "shape"), PyTuple::new(py, view.layout.shape())?)?;
     d.set_item(intern!(py, "strides"), PyTuple::new(py, view.layout.strides())?)?;
     d.set_item(intern!(py, "data"), (view.addr, view.readonly))?;
@@ -33,7 +32,7 @@ fn interface_flags(view: &View) -> c_int {
     if !view.readonly {
         flags |= pai::WRITEABLE;
     }
-    if !is_swapped(Some(view.format.as_bytes())) {
+    if !view.item.swapped {
         flags |= pai::NOTSWAPPED;
     }
     if view.layout.is_c_contiguous() {
@@ -85,7 +84,7 @@ pub fn array_struct<'py>(
         inter: PyArrayInterface {
             two: 2,
             nd: view.layout.ndim() as c_int,
-            typekind: typekind_of(Some(view.format.as_bytes())) as c_char,
+            typekind: view.item.kind as c_char,
             itemsize: view.layout.itemsize() as c_int,
             flags: interface_flags(view),
             shape: ptr::null_mut(),

@@ -171,9 +171,11 @@ pub enum Claim<'a> {
 /// Holds a [`FirstUse`] gate closed; reopens it on drop.
 pub struct ClaimGuard<'a>(&'a FirstUse);
 
-/// The lock and condition variable every gate's waiters share.
+/// The lock and condition variable every gate's waiters share, and how many threads are
+/// waiting (so that opening an uncontended gate costs no lock and no wake-up call).
 static GATE_LOCK: Mutex<()> = Mutex::new(());
 static GATE_OPENED: Condvar = Condvar::new();
+static WAITERS: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     /// Its address identifies the thread: unique among running threads, never 0.
@@ -210,9 +212,13 @@ impl FirstUse {
     pub fn wait(&self, py: Python<'_>) {
         py.detach(|| {
             let mut guard = GATE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-            while self.is_claimed() {
+            // Counted before the gate is looked at (both sequentially consistent): the
+            // opener either sees this waiter, or opened before the look.
+            WAITERS.fetch_add(1, Ordering::SeqCst);
+            while self.0.load(Ordering::SeqCst) != 0 {
                 guard = GATE_OPENED.wait(guard).unwrap_or_else(PoisonError::into_inner);
             }
+            WAITERS.fetch_sub(1, Ordering::SeqCst);
         });
     }
 }
@@ -225,10 +231,14 @@ impl Default for FirstUse {
 
 impl Drop for ClaimGuard<'_> {
     fn drop(&mut self) {
-        // Opening under the lock means a waiter either sees the gate open or is already
-        // waiting on the condition variable when it is notified: no wake-up is lost.
-        let _lock = GATE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        self.0 .0.store(0, Ordering::Release);
-        GATE_OPENED.notify_all();
+        self.0 .0.store(0, Ordering::SeqCst);
+        // A waiter counts itself under the lock before it looks at the gate, and holds the
+        // lock until it sleeps on the condition variable. So if it looked before the gate
+        // opened, the count is seen here, and taking the lock waits until it sleeps: the
+        // notification is not lost. With no waiter (the usual case) nothing more is done.
+        if WAITERS.load(Ordering::SeqCst) > 0 {
+            let _lock = GATE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+            GATE_OPENED.notify_all();
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! [`BufferGuard`]: a buffer-protocol export held open, released when dropped.
 
-use crate::core::format::{check_exporter_format, Format};
+use crate::core::format::{check_exporter_format, Format, Item};
 use crate::core::Layout;
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
@@ -106,7 +106,7 @@ impl BufferGuard {
 
     /// The validated format of the export, as the exporter gave it (no format means
     /// unsigned bytes).
-    pub(super) fn format(&self) -> PyResult<Format> {
+    pub(super) fn format(&self) -> PyResult<(Format, Item)> {
         let v = &*self.view;
         let format = if v.format.is_null() {
             None
@@ -117,7 +117,7 @@ impl BufferGuard {
         let item = check_exporter_format(format, v.itemsize)?;
         // Accepted formats have at most twelve characters (prefix, ten-digit count, code),
         // so they fit inline and are passed on unchanged.
-        Ok(format.and_then(Format::from_bytes).unwrap_or_else(|| item.format()))
+        Ok((format.and_then(Format::from_bytes).unwrap_or_else(|| item.format()), item))
     }
 }
 

@@ -2,7 +2,7 @@
 //! order, then turned into a [`View`] at each acquisition.
 
 use super::{type_name, BufferGuard, Keep, View};
-use crate::core::format::{typestr_to_format, Format};
+use crate::core::format::{typestr_item, Format, Item};
 use crate::core::layout::Dims;
 use crate::core::request::flags;
 use crate::core::Layout;
@@ -199,7 +199,8 @@ pub fn parse_mapping(fields: &Fields<'_>, writable: bool) -> PyResult<Mapping> {
         },
         Err(_) => typestr.cast::<PyBytes>()?.as_bytes().to_vec(),
     };
-    let (format, itemsize) = typestr_to_format(&typestr_bytes)?;
+    let item = typestr_item(&typestr_bytes)?;
+    let (format, itemsize) = ((item.format(), item), item.size);
 
     let shape = isize_items(shape)?;
     let strides = strides.as_ref().map(isize_items).transpose()?;
@@ -224,7 +225,7 @@ pub fn parse_mapping(fields: &Fields<'_>, writable: bool) -> PyResult<Mapping> {
 /// A validated array-interface mapping: layout, format, and where the memory is.
 pub struct Mapping {
     layout: Layout,
-    format: Format,
+    format: (Format, Item),
     data: MappingData,
 }
 
@@ -269,7 +270,7 @@ fn view_in_object(
     guard: BufferGuard,
     offset: usize,
     layout: Layout,
-    format: Format,
+    format: (Format, Item),
     mut keep: Keep,
 ) -> PyResult<View> {
     let extent = layout.extent();

@@ -3,7 +3,7 @@
 
 use super::describe::{parse_mapping, Fields};
 use super::{type_name, BufferGuard, Keep, View};
-use crate::core::format::arraystruct_to_format;
+use crate::core::format::arraystruct_item;
 use crate::core::request::{flags, negotiate};
 use crate::core::Layout;
 use crate::py::ffi::{pai, PyArrayInterface};
@@ -189,11 +189,9 @@ unsafe fn view_from_interface(
     let readonly = inter.flags & pai::WRITEABLE == 0;
     // pygame checks the request (writable, contiguity) before the item type.
     negotiate(&layout, readonly, flags)?;
-    let format = arraystruct_to_format(
-        inter.typekind as u8,
-        inter.itemsize,
-        inter.flags & pai::NOTSWAPPED != 0,
-    )?;
+    let item =
+        arraystruct_item(inter.typekind as u8, inter.itemsize, inter.flags & pai::NOTSWAPPED != 0)?;
+    let format = (item.format(), item);
     let keep = Keep { objects: vec![parent.clone().unbind(), capsule.unbind()], buffer: None };
     View::new(inter.data as usize, layout, format, readonly, keep)
 }

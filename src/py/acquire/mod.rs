@@ -13,7 +13,7 @@ pub use buffer::BufferGuard;
 pub use describe::{parse_mapping, Fields, Mapping};
 pub use exporter::{acquire_exporter, capsule_interface, interface_dims};
 
-use crate::core::format::Format;
+use crate::core::format::{Format, Item};
 use crate::core::Layout;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -42,6 +42,8 @@ pub struct View {
     pub layout: Layout,
     /// The PEP 3118 format consumers see.
     pub format: Format,
+    /// The item type of the table that `format` describes (read once, at acquisition).
+    pub item: Item,
     /// Whether consumers must not write.
     pub readonly: bool,
     /// What keeps the memory alive.
@@ -55,7 +57,7 @@ impl View {
     fn new(
         addr: usize,
         layout: Layout,
-        format: Format,
+        (format, item): (Format, Item),
         readonly: bool,
         keep: Keep,
     ) -> PyResult<Self> {
@@ -70,7 +72,7 @@ impl View {
                 )));
             }
         }
-        Ok(View { addr, layout, format, readonly, keep })
+        Ok(View { addr, layout, format, item, readonly, keep })
     }
 
     /// Whether the view has bytes but no memory: a NULL address with a non-empty extent.
