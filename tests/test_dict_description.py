@@ -1236,12 +1236,20 @@ def test_null_address_bytes_are_refused():
         get_buffer_info(proxy, PyBUF_SIMPLE)
     with pytest.raises(ValueError, match="NULL"):
         proxy.write(b"x")
-    assert calls == []
     with pytest.raises(ValueError, match="NULL"):
         proxy.raw  # noqa: B018
     with pytest.raises(BufferError, match="NULL"):
         proxy.__dlpack__()
+    # raw and __dlpack__ as the first use refuse before `before` too, and hold nothing
+    assert calls == []
     assert proxy.length == 16  # still usable for its metadata
+    assert calls == [("before", _parent)]
+    # once the memory is held, they are refused all the same
+    with pytest.raises(ValueError, match="NULL"):
+        proxy.raw  # noqa: B018
+    with pytest.raises(BufferError, match="NULL"):
+        proxy.__dlpack__(max_version=(1, 0))
+    assert calls == [("before", _parent)]
     # a read-only NULL description refuses a write as read-only first, like any other
     _parent, readonly_proxy = _null_proxy([], readonly=True)
     with pytest.raises(BufferError, match="read-only"):
@@ -1257,6 +1265,10 @@ def test_null_address_export_refused_even_when_before_would_raise():
         memoryview(proxy)
     with pytest.raises(ValueError, match="NULL"):
         proxy.write(b"x")
+    with pytest.raises(ValueError, match="NULL"):
+        proxy.raw  # noqa: B018
+    with pytest.raises(BufferError, match="NULL"):
+        proxy.__dlpack__()
 
 
 @pytest.mark.parametrize("typestr", ["|b1", "<f2", "<c16", "|S3", "|V5"])

@@ -12,14 +12,20 @@ memoryview metadata and bytes, ``numpy.asarray``, explicit ``PyObject_GetBuffer`
 
 Memory rules.  A raw ``(address, readonly)`` description is only generated when its extent
 (address, shape, strides, itemsize) lies inside the arena; an address outside owned memory is
-only used for zero-size layouts, where nothing is read.  Descriptions pygame mishandles (negative
+only used for zero-size layouts, where nothing is read, and address 0 (NULL) also for non-empty
+ones: pygame then only answers what reads no memory (metadata, callbacks); what would read or
+write the bytes (pygame reads NULL) is checked against our rule alone.  Descriptions pygame mishandles (negative
 dimensions, a length or extent overflowing ``isize``) and out-of-bounds layouts over a ``data``
 buffer object are never handed to pygame; for those only our own rule is checked.  Parents pygame
 crashes on (ctypes arrays, which export NULL strides) are not used, and explicit buffer requests
 to pygame always include ``PyBUF_ND`` (and ``PyBUF_FORMAT`` for exporter parents).
 
 Where DECISIONS.md deliberately differs from pygame the comparison checks our rule instead; each
-such place carries a comment starting with "DECISIONS" that names the bullet it follows.
+such place carries a comment starting with "DECISIONS" that names the bullet it follows.  Item
+types pygame refuses (bool, float16, complex, bytes: DECISIONS "Beyond pygame") are compared by
+giving pygame a stand-in of the same size and byte order and replacing the types in its answers
+by ours (``Rewrite``); sizes of several digits, which nothing in pygame can stand in for, are
+checked against numpy alone.
 """
 
 import array
@@ -28,6 +34,7 @@ import gc
 import math
 import os
 import random
+import re
 import struct
 import sys
 from contextlib import contextmanager
@@ -35,13 +42,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
 pygame = pytest.importorskip("pygame", minversion="2.6.1")
 
-from cstructs import Py_buffer, PyArrayInterface  # noqa: E402
+from cstructs import PAI_NOTSWAPPED, Py_buffer, PyArrayInterface  # noqa: E402
 from pygame.bufferproxy import BufferProxy as PgProxy  # noqa: E402
 
 import bufferproxy  # noqa: E402
@@ -391,17 +398,186 @@ def typestr_itemsize(typestr):
     return None
 
 
+# --------------------------------------------------------------------------------------------
+# Our item table (DECISIONS.md, "Types and formats"), written out independently of the Rust one.
+
+NATIVE = "<" if sys.byteorder == "little" else ">"
+SWAPPED = ">" if NATIVE == "<" else "<"
+MAX_ITEMSIZE = 2**31 - 1
+TABLE_CODES = {("b", 1): "?", ("i", 1): "b", ("u", 1): "B", ("i", 2): "h", ("u", 2): "H"}
+TABLE_CODES |= {("i", 4): "i", ("u", 4): "I", ("i", 8): "q", ("u", 8): "Q", ("f", 2): "e"}
+TABLE_CODES |= {("f", 4): "f", ("f", 8): "d", ("c", 8): "Zf", ("c", 16): "Zd"}
+CODE_KINDS = {code: kind for (kind, _), code in TABLE_CODES.items()}
+# pygame's native formats for dict descriptions and __array_struct__ parents, and ours:
+# DECISIONS.md, "Types and formats": native single-character formats.
+PYGAME_NATIVE_FORMATS = {"=" + code: code for code in "hHiIqQfd"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row of our item table."""
+
+    kind: str
+    size: int
+    swapped: bool
+
+    @property
+    def fmt(self):
+        """The format handed to consumers for a description or __array_struct__ parent."""
+        if self.kind == "S":
+            return f"{self.size}s"
+        if self.kind == "V":
+            return f"{self.size}x"
+        return (SWAPPED if self.swapped else "") + TABLE_CODES[self.kind, self.size]
+
+    @property
+    def typestr(self):
+        """The typestr reported back: numpy's spelling, void of several bytes as '<V3'."""
+        swapped_order = SWAPPED if self.swapped else NATIVE
+        order = "|" if self.size == 1 or self.kind in "bS" else swapped_order
+        return f"{order}{self.kind}{self.size}"
+
+
+def make_item(kind, size, swapped):
+    if not 1 <= size <= MAX_ITEMSIZE:
+        return None
+    if kind == "V" or (kind in "iu" and size not in (1, 2, 4, 8)):
+        kind = "V"
+    elif not ((kind, size) in TABLE_CODES or kind == "S"):
+        return None
+    return Item(kind, size, swapped and size > 1 and kind in "iufc")
+
+
+def our_typestr_item(typestr):
+    """Our item for a typestr (str or bytes), None where we refuse it."""
+    if isinstance(typestr, str):
+        if not typestr.isascii():
+            return None
+        typestr = typestr.encode("ascii")
+    if not isinstance(typestr, bytes) or len(typestr) < 3:
+        return None
+    order, kind, digits = chr(typestr[0]), chr(typestr[1]), typestr[2:]
+    if order not in "<>|" or not digits.isdigit() or digits[:1] == b"0":
+        return None
+    return make_item(kind, int(digits), order == SWAPPED)
+
+
+def our_format_item(fmt):
+    """Our item for an exporter's format (any count before s and x), None where refused."""
+    prefix = fmt[:1] if fmt[:1] in ("@", "=", "<", ">", "!") else ""
+    match = re.fullmatch(r"([1-9][0-9]*)?(Zf|Zd|[?bBhHiIlLqQefdsx])", fmt[len(prefix) :])
+    if match is None:
+        return None
+    count, code = match.group(1), match.group(2)
+    if count is not None and int(count) != 1 and code not in "sx":
+        return None
+    if code in "sx":
+        kind, size = ("S" if code == "s" else "V"), int(count or 1)
+    elif code in "lL":
+        kind, size = ("i" if code == "l" else "u"), struct.calcsize(prefix + code)
+    else:
+        kind = CODE_KINDS[code]
+        size = next(n for (k, n), c in TABLE_CODES.items() if c == code)
+    swapped = (prefix == "<" and NATIVE != "<") or (prefix in (">", "!") and NATIVE != ">")
+    return make_item(kind, size, swapped)
+
+
+def numpy_dtype_of_format(fmt, itemsize):
+    """(dtype.str, dtype.descr) numpy gives a buffer export with this format."""
+    dtype = np.asarray(Exporter((0,), fmt, itemsize=itemsize)).dtype
+    return dtype.str, dtype.descr
+
+
+def pygame_stand_in(item):
+    """A typestr pygame accepts with the same item size and byte-swapping as ``item``.
+
+    DECISIONS.md, "Types and formats" ("Beyond pygame: every numeric type numpy can share"):
+    pygame refuses bool, float16, complex and bytes items; the pygame side of a comparison gets
+    this stand-in instead, and its reported types are then replaced by ours (``Rewrite``).
+    """
+    if item.swapped:
+        return f"{SWAPPED}u{item.size}"
+    return f"|V{item.size}"
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """Our item type where pygame's answer names another (a stand-in, or a rule of ours).
+
+    ``fmt`` is the format consumers get (None: keep pygame's); ``dtype`` numpy's reading of it.
+    """
+
+    item: Item
+    fmt: str | None
+    dtype: tuple | None
+
+
+def native_format(fmt):
+    """DECISIONS.md, "Types and formats": native single-character formats -- pygame's '=h'
+    (and '=H', '=i', '=I', '=q', '=Q', '=f', '=d') is our 'h' for a description or an
+    __array_struct__ parent; nothing else changes."""
+    if isinstance(fmt, bytes):
+        return PYGAME_NATIVE_FORMATS.get(fmt.decode(), fmt.decode()).encode()
+    return PYGAME_NATIVE_FORMATS.get(fmt, fmt)
+
+
+def expect_ours(op_name, outcome, rewrite, derived):
+    """pygame's outcome of one op with our documented rules applied (see above): ``derived``
+    for formats made from a typestr or typekind, ``rewrite`` for our item types."""
+    if op_name == "flags":
+        return tuple(expect_ours("flag", each, rewrite, derived) for each in outcome)
+    if not isinstance(outcome, tuple) or outcome[0] != "ok":
+        return outcome
+    value = outcome[1]
+    if op_name in ("mv", "mv_open"):
+        fmt = value[0]
+        if rewrite is not None and rewrite.fmt is not None:
+            fmt = rewrite.fmt
+        elif derived:
+            fmt = native_format(fmt)
+        return ("ok", (fmt, *value[1:]))
+    if op_name == "flag":
+        fmt = value["format"]
+        if fmt is not None:
+            if rewrite is not None and rewrite.fmt is not None:
+                fmt = rewrite.fmt.encode()
+            elif derived:
+                fmt = native_format(fmt)
+        return ("ok", {**value, "format": fmt})
+    if rewrite is None:
+        return outcome
+    if op_name in ("ai", "gai", "gai_parent"):
+        return ("ok", {**value, "typestr": ("str", rewrite.item.typestr)})
+    if op_name == "as":
+        flags = value["flags"] & ~PAI_NOTSWAPPED
+        if not rewrite.item.swapped:
+            flags |= PAI_NOTSWAPPED
+        return ("ok", {**value, "typekind": rewrite.item.kind.encode(), "flags": flags})
+    if op_name == "np" and rewrite.dtype is not None and value[0] != "object":
+        return ("ok", (*rewrite.dtype, *value[2:]))
+    return outcome
+
+
+# Typestrs of the new rows pygame refuses (item sizes pygame can stand in for: 1-9 bytes);
+# several-digit sizes are checked against numpy in test_several_digit_item_sizes_follow_our_rule.
+NEW_TYPESTRS = ("|b1", "<b1", ">b1", "<f2", ">f2", "|f2", "<c8", ">c8", "|c8", "|S1", "|S3")
+NEW_TYPESTRS += ("<S4", ">S9")
+SEVERAL_DIGIT_TYPESTRS = ("<c16", ">c16", "|c16", "|S10", "|S16", "|V10", "<V16", "<i16")
+SEVERAL_DIGIT_TYPESTRS += (">u12", "|V123")
+
+
 def typestrs(clean):
-    valid = st.sampled_from(VALID_TYPESTRS)
+    valid = st.one_of(st.sampled_from(VALID_TYPESTRS), st.sampled_from(NEW_TYPESTRS))
     assembled = st.builds(
         lambda order, kind, size: order + kind + size,
         st.sampled_from("<>|=!@ x"),
-        st.sampled_from("iufVbcSUOB?x"),
+        st.sampled_from("iufVbcSUOMmB?x"),
         st.sampled_from("0123456789a"),
     )
     odd = st.sampled_from(
         (
-            *("", "<u", "<u44", "<u4 ", "<u\u00e9", "\u00e9u4", "|V\u0661", "<u\x00", b"\xff<u"),
+            *("", "<u", "<u04", "<u4 ", "<u\u00e9", "\u00e9u4", "|V\u0661", "<u\x00", b"\xff<u"),
+            *("|S0", "<f3", "|b2", "<c4", "|O8", "<M8", "<m8", "<U2", "<u4x"),
             *(b"<\x00u", b"<u", b"<u4\x00", 4, None, ["<", "u", "4"], bytearray(b"<u4"), ("<u4",)),
         )
     )
@@ -693,6 +869,11 @@ def do_op(side, op):
         )
     if name == "write":
         return attempt(lambda: typed(do_write(side, op)))
+    if name == "acquire":
+        # pygame's stand-in for `raw` at a NULL address: the first use alone.
+        return attempt(lambda: typed(proxy.length))
+    if name == "skip":
+        return ("skipped",)
     raise AssertionError(f"unknown op {op!r}")
 
 
@@ -791,6 +972,21 @@ class DictCase:
     layout: tuple | None  # (shape, strides, itemsize, start, readonly) when the model says valid
     ops: list = field(default_factory=list)
     n_close_first: int = 0
+    pg_typestr: object = None  # the typestr pygame gets instead (see pygame_stand_in)
+    rewrite: Rewrite | None = None
+    at_null: bool = False  # a valid, non-empty layout at address 0
+
+    @property
+    def pg_ops(self):
+        """The script pygame runs.  DECISIONS.md ("Validation pygame does not do": NULL
+        address): at NULL we refuse whatever reads, writes or exports the bytes, before any
+        callback; pygame would read NULL, so it gets the first use alone (for `raw`) or
+        nothing instead."""
+        if not self.at_null:
+            return self.ops
+        stand_ins = {"raw": ("acquire",), "write": ("skip",), "flags": ("skip",)}
+        stand_ins |= {"mv": ("skip",), "mv_open": ("skip",)}
+        return [stand_ins.get(op[0], op) for op in self.ops]
 
 
 def realise_data(spec, base):
@@ -827,6 +1023,8 @@ class DictSide(Side):
         self.parent = Marker(impl)
         self.before_calls = 0
         description = dict(case.entries)
+        if self.is_pg and case.pg_typestr is not None:
+            description["typestr"] = case.pg_typestr
         if case.data is not MISSING:
             description["data"] = realise_data(case.data, self.arena.base)
         if case.parent_mode == "marker":
@@ -879,7 +1077,25 @@ def dict_cases(draw):
         return draw(st.sampled_from(well_formed if clean else anything))
 
     typestr = draw(typestrs(clean))
-    itemsize = typestr_itemsize(typestr)
+    item = our_typestr_item(typestr)
+    itemsize = item.size if item is not None else None
+    pg_typestr = rewrite = None
+    if item is not None and typestr_itemsize(typestr) is None:
+        # DECISIONS.md, "Types and formats" ("Beyond pygame"): we accept, pygame refuses.
+        stand_in = pygame_stand_in(item)
+        pg_typestr = stand_in.encode() if isinstance(typestr, bytes) else stand_in
+        rewrite = Rewrite(item, item.fmt, numpy_dtype_of_format(item.fmt, item.size))
+    else:
+        assert typestr_itemsize(typestr) == itemsize
+    if item is None and isinstance(typestr, str | bytes) and len(typestr) > 3:
+        # DECISIONS.md, "Types and formats" (sizes may have several digits): a typestr is
+        # checked early only for being at least 3 characters, so a longer one we refuse is
+        # refused at the typestr's place in the validation order (after a writable request on
+        # read-only data), where pygame refuses any length but 3 first.  pygame gets a 3-char
+        # typestr it refuses at that place.
+        pg_typestr = {bytes: b"<u0", str: "<u0" if typestr.isascii() else "<u\u00e9"}[
+            bytes if isinstance(typestr, bytes) else str
+        ]
     sizing_itemsize = itemsize or 9  # never less than any item size pygame accepts
 
     ndim = draw(st.integers(1, 4))
@@ -936,8 +1152,14 @@ def dict_cases(draw):
     address_kinds = ("rel",) * 6 + ("rel_intsub",) + (() if clean else ("bad",))
     if zero_size:
         address_kinds += ("foreign", "foreign", "foreign")  # nothing is read at these
+    elif lo == 0:
+        # DECISIONS.md, "Validation pygame does not do": a NULL address is accepted, as pygame
+        # accepts it (an extent reaching below it would wrap: not generated).
+        address_kinds += ("null",)
     address_kind = draw(st.sampled_from(address_kinds))
-    if address_kind == "foreign":
+    if address_kind == "null":
+        address_value = draw(st.sampled_from((0, False, IntSub(0))))
+    elif address_kind == "foreign":
         address_value = draw(st.sampled_from(FOREIGN_ADDRESSES))
     elif address_kind == "bad":
         address_value = draw(st.sampled_from(BAD_ADDRESSES))
@@ -952,7 +1174,7 @@ def dict_cases(draw):
         readonly_flag = bool(readonly)
     except Exception:
         readonly_flag = None
-    address_ok = address_kind.startswith("rel") or (
+    address_ok = address_kind in ("rel", "rel_intsub", "null") or (
         address_kind == "foreign" and -(2**63) <= address_value <= 2**64 - 1
     )
     valid = (
@@ -976,8 +1198,15 @@ def dict_cases(draw):
     entries.update(
         draw(st.sampled_from(({}, {}, {}, {"version": 3}, {"descr": [("", "<u1")]}, {"mask": 0})))
     )
+    if "typestr" not in entries:
+        pg_typestr = rewrite = None
+    at_null = valid and address_kind == "null"
     length = itemsize * math.prod(dims) if valid else 6
     ops = draw(script(min(length, 64)))
+    if at_null:
+        # numpy would read pygame's export of NULL; ours is refused and numpy falls back to
+        # __array_struct__, whose NULL data it replaces by memory of its own.
+        ops = [op for op in ops if op[0] != "np"]
     if valid and not (
         is_c_contiguous(dims, layout[1], itemsize) or is_f_contiguous(dims, layout[1], itemsize)
     ):
@@ -1002,6 +1231,9 @@ def dict_cases(draw):
         layout=layout,
         ops=ops,
         n_close_first=draw(st.integers(0, 3)),
+        pg_typestr=pg_typestr,
+        rewrite=rewrite,
+        at_null=at_null,
     )
 
 
@@ -1032,12 +1264,66 @@ def write_type_rule(op, ours, theirs):
     return not payload.flags.c_contiguous and theirs == ("err", ValueError)
 
 
+ARGUMENT_ERRORS = (TypeError, OverflowError, UnicodeEncodeError)
+
+
+def null_write_expectation(op, readonly):
+    """DECISIONS.md: write() argument errors come first ("Writing"); then read-only data is a
+    BufferError; then a non-empty layout at NULL is a ValueError ("Validation pygame does not
+    do"), before any callback.  The set of acceptable outcomes."""
+    _, payload_kind, _, offset_kind, _, _ = op
+    errors = set()
+    if payload_kind in ("list", "int", "none", "np_strided"):
+        errors.add(TypeError)
+    elif payload_kind == "str_bad":
+        errors.add(UnicodeEncodeError)
+    if offset_kind in ("float", "str"):
+        errors.add(TypeError)
+    elif offset_kind in ("huge", "neg_huge"):
+        errors.add(OverflowError)
+    if errors:
+        return {("err", error) for error in errors}
+    return {("err", BufferError if readonly else ValueError)}
+
+
+def null_expectation(case, op, ours, theirs):
+    """Our outcome of an op pygame did not run at NULL (``theirs``: its stand-in's outcome)."""
+    name = op[0]
+    if name == "raw":
+        # The first use comes first (its `before` may fail), then the refusal.
+        assert theirs[0] in ("ok", "err")
+        return theirs if theirs[0] == "err" else ("err", ValueError)
+    if name in ("mv", "mv_open"):
+        return ("err", BufferError)
+    if name == "flags":
+        return tuple(("err", BufferError) for _ in ND_FLAG_SETS)
+    if name == "write":
+        allowed = null_write_expectation(op, case.layout[4])
+        return ours if ours in allowed else sorted(allowed, key=repr)[0]
+    return None
+
+
 def compare_dict_records(case, ours, theirs):
     labels = ["construct", *[op[0] for op in case.ops]]
     assert len(ours) == len(theirs)
     for index, (mine, ref) in enumerate(zip(ours, theirs, strict=True)):
         label = f"step {index} ({mine.label})"
         op = case.ops[index - 1] if 0 < index < len(labels) else None
+        if op is not None and case.at_null and case.pg_ops[index - 1] != op:
+            expected = null_expectation(case, op, mine.outcome, ref.outcome)
+            assert_same(label, mine.outcome, expected, "outcomes (NULL address, our rule)")
+            assert_same(label, mine.log, ref.log, "before/after calls")
+            assert_same(label, mine.memory, ref.memory, "memory")
+            continue
+        if op is not None:
+            # DECISIONS.md, "Types and formats": native single-character formats, and our
+            # item types where pygame got a stand-in.
+            ref = Record(
+                ref.label,
+                expect_ours(op[0], ref.outcome, case.rewrite, derived=True),
+                ref.log,
+                ref.memory,
+            )
         if op is not None and op[0] == "write":
             if write_index_rule(case.layout, op, mine.outcome, ref.outcome):
                 assert_same(label, mine.memory, ref.memory, "memory")
@@ -1093,13 +1379,15 @@ def check_raw_gathers(case, ours, pg):
 def test_dict_description_matches_pygame(case):
     """Valid and invalid dict descriptions behave as pygame's, op by op, callback by callback."""
     note(repr(case))
+    event("NULL address" if case.at_null else "other address")
+    event(f"our item type: {case.rewrite.item.typestr}" if case.rewrite else "pygame's item type")
     ours = DictSide(case, "ours")
     pg = DictSide(case, "pygame")
     ours_records, ours_caught = run_script(ours, case.ops, case.n_close_first)
-    pg_records, _ = run_script(pg, case.ops, case.n_close_first)
+    pg_records, _ = run_script(pg, case.pg_ops, case.n_close_first)
     compare_dict_records(case, ours_records, pg_records)
     check_unraisable(case, ours, ours_caught)
-    if case.layout is not None:
+    if case.layout is not None and not case.at_null:
         check_raw_gathers(case, ours, pg)
 
 
@@ -1327,8 +1615,30 @@ class PlainSpec:
 
 FORMAT_PREFIXES = ("", "", "@", "=", "<", ">", "!")
 FORMAT_CODES = "bBhHiIlLqQfdx"
-INVALID_FORMATS = ("?", "e", "c", "s", "p", "P", "n", "N", "hh", "2h", "3B", "Zd", "T{h}", "")
-INVALID_FORMATS += ("<", "1", "10x", "xx", "<<h", "h<", "@1", "0x", " h", "w", "O")
+INVALID_FORMATS = ("c", "p", "P", "n", "N", "hh", "2h", "3B", "T{h}", "", "g", "Zg", "2e", "3w")
+INVALID_FORMATS += ("<", "1", "xx", "<<h", "h<", "@1", "0x", " h", "w", "O", "Z", "?e", "0s")
+# DECISIONS.md, "Types and formats" ("Beyond pygame"): formats we accept and pygame refuses,
+# of item sizes pygame can stand in for (1-9 bytes; 'Zd' and '10x' are checked against numpy in
+# test_several_digit_item_sizes_follow_our_rule).
+NEW_FORMATS = ("?", "<?", "e", "<e", ">e", "!e", "Zf", ">Zf", "s", "1s", "3s", ">9s", "1e")
+
+
+def pygame_format_ok(fmt):
+    """Whether pygame 2.6.1 takes an exporter format (one numeric code or pad bytes)."""
+    body = fmt[1:] if fmt[:1] in ("@", "=", "<", ">", "!") else fmt
+    return re.fullmatch(r"1?[bBhHiIlLqQfd]|1?x|[2-9]x", body) is not None
+
+
+def stand_in_format(item):
+    """An exporter format pygame takes, of the same size and byte-swapping as ``item``."""
+    if item.swapped:
+        return SWAPPED + {2: "H", 4: "I", 8: "Q"}[item.size]
+    return "B" if item.size == 1 else f"{item.size}x"
+
+
+def stand_in_dtype(item):
+    """A numpy dtype pygame takes, of the same size and byte-swapping as ``item``."""
+    return f"{SWAPPED if item.swapped else NATIVE}u{item.size}" if item.size > 1 else "|u1"
 
 
 def exporter_formats():
@@ -1339,7 +1649,9 @@ def exporter_formats():
         lambda p, c: p + "1" + c, st.sampled_from(FORMAT_PREFIXES), st.sampled_from(FORMAT_CODES)
     )
     pads = st.builds(lambda p, n: f"{p}{n}x", st.sampled_from(FORMAT_PREFIXES), st.integers(2, 9))
-    return st.one_of(plain, plain, plain, count_one, pads, st.sampled_from(INVALID_FORMATS))
+    new = st.sampled_from(NEW_FORMATS)
+    invalid = st.sampled_from(INVALID_FORMATS)
+    return st.one_of(plain, plain, plain, count_one, pads, new, invalid)
 
 
 @st.composite
@@ -1347,6 +1659,9 @@ def exporter_specs(draw):
     fmt = draw(exporter_formats())
     itemsize = struct_itemsize(fmt)
     itemsize_arg = None
+    item = our_format_item(fmt)
+    if item is not None and not pygame_format_ok(fmt):
+        itemsize = item.size  # struct does not know 'Zf'
     if itemsize == 0:
         itemsize_arg = itemsize = 1
     elif draw(st.integers(0, 4)) == 0:
@@ -1418,6 +1733,93 @@ def parent_specs():
     )
 
 
+def numpy_format(dtype):
+    return memoryview(np.zeros(0, dtype)).format
+
+
+def pygame_twin(spec):
+    """The spec pygame gets: ``spec`` itself, or a stand-in of the same layout and memory for a
+    parent whose item type pygame refuses (DECISIONS.md, "Types and formats", "Beyond pygame")."""
+    if isinstance(spec, ExporterSpec):
+        item = our_format_item(spec.fmt)
+        if item is None or pygame_format_ok(spec.fmt):
+            return spec
+        return ExporterSpec(
+            spec.shape, stand_in_format(item), spec.strides, spec.readonly, item.size, spec.seed
+        )
+    if isinstance(spec, NumpySpec):
+        item = numpy_item(spec.dtype)
+        if (
+            item is None
+            or item.kind not in "bfcS"
+            or (item.kind, item.size) in (("f", 4), ("f", 8))
+        ):
+            return spec
+        return NumpySpec(stand_in_dtype(item), spec.shape, spec.view, spec.readonly, spec.seed)
+    if isinstance(spec, WrapperSpec):
+        return WrapperSpec(spec.struct_mode, spec.iface_mode, pygame_twin(spec.inner))
+    if isinstance(spec, NestedSpec):
+        return NestedSpec(pygame_twin(spec.inner))
+    if isinstance(spec, CtypesSpec) and spec.ctype == "c_bool":
+        return CtypesSpec("c_uint8", spec.seed)
+    return spec
+
+
+def numpy_item(dtype):
+    """Our item for a numpy dtype (None for records, datetimes, ...)."""
+    dtype = np.dtype(dtype)
+    if dtype.fields is not None or dtype.kind not in "biufcSV":
+        return None
+    return our_typestr_item(dtype.str)
+
+
+def holder_rewrite(spec):
+    """Our item type where pygame's answers name another, for an exporter parent: a stand-in
+    (pygame_twin), or a format pygame reads differently (see exporter_format_rule)."""
+    if isinstance(spec, NestedSpec):
+        return holder_rewrite(spec.inner)
+    twin = pygame_twin(spec)
+    if isinstance(spec, ExporterSpec):
+        item = our_format_item(spec.fmt)
+        if item is None:
+            return None
+        if twin != spec:
+            return Rewrite(item, spec.fmt, numpy_dtype_of_format(spec.fmt, item.size))
+        if exporter_format_rule(spec.fmt, item):
+            return Rewrite(item, None, None)
+        return None
+    if isinstance(spec, NumpySpec) and twin != spec:
+        dtype = np.dtype(spec.dtype)
+        return Rewrite(numpy_item(dtype), numpy_format(dtype), (dtype.str, dtype.descr))
+    if isinstance(spec, WrapperSpec) and twin != spec:
+        item = numpy_item(spec.inner.dtype)
+        return Rewrite(item, item.fmt, numpy_dtype_of_format(item.fmt, item.size))
+    if isinstance(spec, CtypesSpec) and twin != spec:
+        return Rewrite(our_format_item("?"), "?", numpy_dtype_of_format("?", 1))
+    return None
+
+
+def exporter_format_rule(fmt, item):
+    """Whether our typestr, typekind or NOTSWAPPED flag for a format pygame takes differs from
+    pygame's by a DECISIONS rule:
+
+    - DECISIONS.md, "Types and formats" ("=1h"): a count of 1 does not change the type; pygame
+      reads the count digit as the type and reports kind 'V';
+    - DECISIONS.md, "Types and formats" ("The typestr reported back is normalised the same
+      way: ... '>i3' -> '<V3', '>u1' -> '|u1'"): single bytes and pad bytes have no byte
+      order, so a '>'/'!' (or '<' on big-endian) prefix on them leaves NOTSWAPPED set and void
+      items read '<V3'; pygame clears NOTSWAPPED and reports '>V3'.
+    """
+    prefix = fmt[:1] if fmt[:1] in ("@", "=", "<", ">", "!") else ""
+    prefix_swaps = (prefix == "<" and NATIVE != "<") or (prefix in (">", "!") and NATIVE != ">")
+    return count_one_kind(fmt) is not None or (prefix_swaps and not item.swapped)
+
+
+def derived_format(spec):
+    """Whether the parent's format is made from a typestr or typekind (not a buffer export)."""
+    return isinstance(spec, WrapperSpec)
+
+
 class HolderSide(Side):
     flag_sets = FORMAT_FLAG_SETS
 
@@ -1445,37 +1847,23 @@ def holder_layout(spec):
     return (shape, strides, info["itemsize"], bool(info["readonly"]))
 
 
-def spec_format(spec):
-    if isinstance(spec, NestedSpec):
-        return spec_format(spec.inner)
-    return spec.fmt if isinstance(spec, ExporterSpec) else None
-
-
-def fix_kind(outcome, op_name, kind):
-    """pygame's result with the typestr kind replaced by the real kind (see count_one_kind)."""
-    status, value = outcome[0], outcome[1]
-    if status != "ok":
-        return outcome
-    if op_name == "as":
-        return ("ok", {**value, "typekind": kind.encode()})
-    typestr = value["typestr"]
-    return ("ok", {**value, "typestr": (typestr[0], typestr[1][0] + kind + typestr[1][2:])})
-
-
 def compare_holder_records(spec, ops, ours, theirs, ours_side):
     valid = layout = None
-    kind = count_one_kind(spec_format(spec) or "")
+    pg_spec = pygame_twin(spec)
+    rewrite = holder_rewrite(spec)
+    derived = derived_format(spec)
     for index, (mine, ref) in enumerate(zip(ours, theirs, strict=True)):
         label = f"step {index} ({mine.label})"
         op = ops[index - 1] if 0 < index <= len(ops) else None
+        if op is not None:
+            # DECISIONS.md, "Types and formats": native single-character formats for parents
+            # described by a typekind; our item types where pygame got a stand-in or reads the
+            # format differently (exporter_format_rule).
+            ref = Record(ref.label, expect_ours(op[0], ref.outcome, rewrite, derived), (), b"")
         expected = ref.outcome
         if op is not None and valid is None and op[0] in ("raw", "write", "flags"):
-            valid = pygame_validates(spec)
-            layout = holder_layout(spec) if valid else None
-        if op is not None and kind and kind != "V" and op[0] in ("ai", "gai", "gai_parent", "as"):
-            # DECISIONS (Types and formats, "=1h"): a format with an explicit count of 1 is the
-            # numeric type; pygame looks at the count digit and reports kind 'V'.
-            expected = fix_kind(expected, op[0], kind)
+            valid = pygame_validates(pg_spec)
+            layout = holder_layout(pg_spec) if valid else None
         if op is not None and op[0] == "raw" and valid and not contiguous_layout(layout):
             # DECISIONS (Reading: non-contiguous data is gathered in C order; pygame raises
             # ValueError).  Writes to such data fail, so the items are still as they were.
@@ -1486,7 +1874,7 @@ def compare_holder_records(spec, ops, ours, theirs, ours_side):
             and op[0] == "write"
             and mine.outcome == ("err", BufferError)
             and ref.outcome == ("err", ValueError)
-            and read_only_parent(spec)
+            and read_only_parent(pg_spec)
         ):
             # DECISIONS (Writing: "Read-only data: BufferError", before anything but argument
             # errors); pygame passes on the parent's own refusal (numpy: ValueError).
@@ -1502,13 +1890,13 @@ def compare_holder_records(spec, ops, ours, theirs, ours_side):
             expected = tuple(
                 flag_expectation(flags, layout, got, theirs_got)
                 if valid
-                else invalid_flag_expectation(flags, parent_layout(spec), got, theirs_got)
+                else invalid_flag_expectation(flags, parent_layout(pg_spec), got, theirs_got)
                 for flags, got, theirs_got in zip(
                     FORMAT_FLAG_SETS, mine.outcome, ref.outcome, strict=True
                 )
             )
         assert_same(label, mine.outcome, expected, "outcomes")
-        assert_same(label, mine.memory, ref.memory, "memory")
+        assert_same(label, mine.memory, theirs[index].memory, "memory")
 
 
 def flag_expectation(flags, layout, ours, theirs):
@@ -1587,8 +1975,10 @@ def same_strides(shape, ours, theirs):
 def test_exporter_parent_matches_pygame(spec, ops, n_close_first, subclass):
     """Exporter parents (buffer protocol, __array_struct__, __array_interface__) as pygame's."""
     note(repr(spec))
+    rewrite = holder_rewrite(spec)
+    event(f"rewrite: {'none' if rewrite is None else rewrite.item.typestr}")
     ours = HolderSide(spec, "ours", subclass)
-    pg = HolderSide(spec, "pygame", subclass)
+    pg = HolderSide(pygame_twin(spec), "pygame", subclass)
     ours_records, ours_caught = run_script(ours, ops, n_close_first)
     pg_records, _ = run_script(pg, ops, n_close_first)
     assert ours_caught == []
@@ -1612,7 +2002,21 @@ class DataObjectCase:
 
     @property
     def itemsize(self):
-        return typestr_itemsize(self.typestr)
+        return our_typestr_item(self.typestr).size
+
+    @property
+    def pg_typestr(self):
+        """pygame's stand-in for the new item types (see pygame_stand_in)."""
+        if typestr_itemsize(self.typestr) is not None:
+            return self.typestr
+        return pygame_stand_in(our_typestr_item(self.typestr))
+
+    @property
+    def rewrite(self):
+        if typestr_itemsize(self.typestr) is not None:
+            return None
+        item = our_typestr_item(self.typestr)
+        return Rewrite(item, item.fmt, numpy_dtype_of_format(item.fmt, item.size))
 
     @property
     def layout_strides(self):
@@ -1646,8 +2050,8 @@ class DataObjectCase:
 
 @st.composite
 def data_object_cases(draw):
-    typestr = draw(st.sampled_from(VALID_TYPESTRS))
-    itemsize = typestr_itemsize(typestr)
+    typestr = draw(st.one_of(st.sampled_from(VALID_TYPESTRS), st.sampled_from(NEW_TYPESTRS)))
+    itemsize = our_typestr_item(typestr).size
     ndim = draw(st.integers(1, 3))
     shape = tuple(draw(st.lists(st.integers(0, 4), min_size=ndim, max_size=ndim)))
     strides = explicit_strides(draw, shape, itemsize) if draw(st.booleans()) else None
@@ -1678,7 +2082,8 @@ class DataObjectSide(Side):
         super().__init__(impl, subclass=False)
         self.holder, self._memory, readonly = case.make_holder()
         self.ref = _buffer_address(self.holder)
-        description = {"shape": case.shape, "typestr": case.typestr}
+        typestr = case.pg_typestr if self.is_pg else case.typestr
+        description = {"shape": case.shape, "typestr": typestr}
         if case.strides is not None:
             description["strides"] = case.strides
         if self.is_pg:
@@ -1728,6 +2133,10 @@ def test_data_buffer_object_matches_raw_address(case, ops):
         label = f"step {index} ({mine.label})"
         op = ops[index - 1] if 0 < index <= len(ops) else None
         expected = ref.outcome
+        if op is not None:
+            # DECISIONS.md, "Types and formats": native single-character formats, and our item
+            # types where pygame got a stand-in.
+            expected = expect_ours(op[0], expected, case.rewrite, derived=True)
         if op is not None and op[0] == "raw" and not contiguous:
             # DECISIONS (Reading: non-contiguous data is gathered in C order).
             assert ref.outcome == ("err", ValueError)
@@ -1751,8 +2160,14 @@ def test_data_buffer_object_matches_raw_address(case, ops):
 
 @st.composite
 def hostile_descriptions(draw):
-    typestr = draw(st.sampled_from(VALID_TYPESTRS))
-    itemsize = typestr_itemsize(typestr)
+    typestr = draw(
+        st.one_of(
+            st.sampled_from(VALID_TYPESTRS),
+            st.sampled_from(NEW_TYPESTRS),
+            st.sampled_from(SEVERAL_DIGIT_TYPESTRS),
+        )
+    )
+    itemsize = our_typestr_item(typestr).size
     fault = draw(st.sampled_from(("negative", "length", "extent")))
     strides = None
     if fault == "negative":
@@ -1950,7 +2365,7 @@ def test_validation_order_matches_pygame(container, entries, readonly):
 
 
 @pytest.mark.parametrize("nested", [False, True])
-@pytest.mark.parametrize("fmt", ["?", "e", "hh", "", "T{h}", "2h"])
+@pytest.mark.parametrize("fmt", ["?", "g", "Zg", "O", "hh", "", "T{h}", "2h"])
 @pytest.mark.parametrize("shape", [(), (0,), (2, 3)])
 def test_read_only_exporter_with_unsupported_format_matches_pygame(fmt, shape, nested):
     """A writable request on a read-only parent is refused before its format is examined, as in
@@ -1986,3 +2401,180 @@ def test_count_one_format_reports_real_kind(fmt):
     assert memoryview(BufferProxy(Exporter((3,), fmt))).format == (
         memoryview(PgProxy(Exporter((3,), fmt))).format
     )
+
+
+@pytest.mark.parametrize("nested", [False, True])
+@pytest.mark.parametrize(("fmt", "itemsize"), [("?", 1), ("e", 2), (">e", 2), ("Zf", 8), ("3s", 3)])
+@pytest.mark.parametrize("shape", [(), (0,), (2, 3)])
+def test_read_only_exporter_with_new_format_follows_our_rule(fmt, itemsize, shape, nested):
+    """A writable request on a read-only parent is refused as in pygame (BufferError from the
+    parent itself); a read-only one serves the new item types, which pygame refuses
+    (DECISIONS.md, "Types and formats": "Beyond pygame: every numeric type numpy can share").
+    """
+    results = []
+    for cls in (BufferProxy, PgProxy):
+        parent = Exporter(shape, fmt, readonly=True, itemsize=itemsize)
+        if nested:
+            parent = cls(parent)
+        results.append(probe_all(cls, parent, WRITABLE_FORMAT_FLAG_SETS))
+    ours, theirs = results
+    assert ours[0] == theirs[0] == ("err", BufferError)  # write
+    assert ours[3:] == theirs[3:]  # writable requests
+    assert all(outcome == ("err", BufferError) for outcome in ours[3:])
+    assert theirs[1] == theirs[2] == ("err", ValueError)  # pygame: unsupported element type
+    view = ours[1][1]
+    assert (view.format, view.itemsize, view.shape, view.readonly) == (fmt, itemsize, shape, True)
+    assert ours[2] == ("ok", itemsize * math.prod(shape))
+
+
+FORMAT_ONLY_FLAG_SETS = (PYBUF_FORMAT, PYBUF_FORMAT | PYBUF_WRITABLE)
+
+
+def format_only_cases():
+    """(label, parent factory for an implementation class, our format) for requests with
+    PyBUF_FORMAT but without PyBUF_ND."""
+    cases = []
+    for typestr, fmt in (("<i2", "h"), (">i2", ">h"), ("|u1", "B"), ("<f8", "d"), ("|V3", "3x")):
+        for strides in (None, "gaps"):
+
+            def make(cls, typestr=typestr, strides=strides):
+                arena = Arena(bytes(range(48)))
+                itemsize = int(typestr[2])
+                description = {"shape": (2, 3), "typestr": typestr, "data": (arena.base, False)}
+                if strides == "gaps":
+                    description["strides"] = (6 * itemsize, 2 * itemsize)
+                return cls(description), arena
+
+            cases.append((f"dict-{typestr}-{strides}", make, fmt))
+    for fmt in ("<h", "=1i", "B", "3x"):
+
+        def make(cls, fmt=fmt):
+            exporter = Exporter((2, 3), fmt)
+            return cls(exporter), exporter
+
+        cases.append((f"exporter-{fmt}", make, fmt))
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("make", "fmt"),
+    [case[1:] for case in format_only_cases()],
+    ids=[case[0] for case in format_only_cases()],
+)
+def test_format_without_nd_served_as_pygame(make, fmt):
+    """DECISIONS.md, "Types and formats": a request with PyBUF_FORMAT but without PyBUF_ND is
+    served (format and item size filled) for C-contiguous data, as pygame serves it; it gets
+    ndim 1 with NULL shape and strides (pygame: ndim 0; documented difference), and our native
+    single-character format for a description.
+    """
+    for flags in FORMAT_ONLY_FLAG_SETS:
+        ours_proxy, ours_keep = make(BufferProxy)
+        pg_proxy, pg_keep = make(PgProxy)
+        ours_ref = ours_keep.address if isinstance(ours_keep, Exporter) else ours_keep.base
+        pg_ref = pg_keep.address if isinstance(pg_keep, Exporter) else pg_keep.base
+        ours = attempt(lambda: buffer_info(ours_proxy, flags, ours_ref))  # noqa: B023
+        theirs = attempt(lambda: buffer_info(pg_proxy, flags, pg_ref))  # noqa: B023
+        if theirs[0] == "err":
+            assert ours == theirs == ("err", BufferError)  # not C-contiguous
+            continue
+        assert ours[0] == "ok"
+        assert ours[1]["format"] == fmt.encode()
+        assert native_format(theirs[1]["format"]) == ours[1]["format"]
+        if theirs[1]["ndim"] == 0:
+            # DECISIONS.md, "Types and formats": "A request without PyBUF_ND gets ndim 1 with
+            # NULL shape and strides ... (pygame and numpy say ndim 0; documented difference)".
+            theirs = ("ok", {**theirs[1], "ndim": 1, "shape": None, "strides": None})
+            theirs[1]["suboffsets"] = None
+        assert ours == ("ok", {**theirs[1], "format": ours[1]["format"]})
+
+
+# --------------------------------------------------------------------------------------------
+# Our rule only: item sizes of several digits (pygame refuses any typestr but 3 characters)
+
+
+@st.composite
+def several_digit_cases(draw):
+    typestr = draw(st.sampled_from(SEVERAL_DIGIT_TYPESTRS))
+    item = our_typestr_item(typestr)
+    ndim = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(0, 3), min_size=ndim, max_size=ndim)))
+    strides = explicit_strides(draw, shape, item.size) if draw(st.booleans()) else None
+    return typestr, shape, strides, draw(st.booleans()), draw(st.integers(0, 2**32))
+
+
+@given(case=several_digit_cases())
+def test_several_digit_item_sizes_follow_our_rule(case):
+    """DECISIONS.md, "Types and formats" ("Sizes may have several digits (<c16, |S10, |V16)"):
+    such descriptions work everywhere, checked against numpy reading the same memory; pygame
+    refuses them (ValueError)."""
+    typestr, shape, strides, readonly, seed = case
+    item = our_typestr_item(typestr)
+    layout_strides = strides if strides is not None else c_strides(shape, item.size)
+    lo, hi = extent(shape, layout_strides, item.size) or (0, 0)
+    memory = rand_bytes(seed, hi - lo + 8)
+    arena = Arena(memory)
+    start = -lo
+    description = {"shape": shape, "typestr": typestr, "data": (arena.base + start, readonly)}
+    if strides is not None:
+        description["strides"] = strides
+    with pytest.raises(ValueError, match="typestr"):
+        _ = PgProxy(dict(description)).length
+    proxy = BufferProxy(description)
+    length = item.size * math.prod(shape)
+    expected = gather(memory, start, shape, layout_strides, item.size)
+    contiguous = contiguous_layout((shape, layout_strides, item.size))
+    assert proxy.length == length
+    # DECISIONS.md, "Reading": contiguous data in memory order, anything else in C order.
+    assert proxy.raw == (memory[start : start + length] if contiguous else expected)
+    assert proxy.__array_interface__ == {
+        "version": 3,
+        "typestr": item.typestr,
+        "shape": shape,
+        "strides": layout_strides,
+        "data": (arena.base + start, readonly),
+    }
+    inter = read_array_struct(proxy.__array_struct__, arena.base + start)
+    assert (inter["typekind"], inter["itemsize"], inter["data"]) == (
+        item.kind.encode(),
+        item.size,
+        0,
+    )
+    assert bool(inter["flags"] & PAI_NOTSWAPPED) == (not item.swapped)
+    with memoryview(proxy) as view:
+        assert (view.format, view.itemsize, view.shape) == (item.fmt, item.size, shape)
+        assert view.strides == layout_strides
+        assert view.tobytes() == expected
+    arr = np.asarray(proxy)
+    assert (arr.dtype.str, arr.dtype.descr) == numpy_dtype_of_format(item.fmt, item.size)
+    if arr.size:
+        assert arr.__array_interface__["data"][0] == arena.base + start
+    if readonly:
+        with pytest.raises(BufferError):
+            proxy.write(b"")
+    elif contiguous and length:
+        payload = rand_bytes(seed + 1, length)
+        proxy.write(payload)
+        assert arena.snapshot()[start : start + length] == payload
+    assert arena.snapshot()[:start] == memory[:start]
+
+
+@pytest.mark.parametrize(("fmt", "itemsize"), [("Zd", 16), (">Zd", 16), ("10s", 10), ("16x", 16)])
+def test_several_digit_exporter_formats_follow_our_rule(fmt, itemsize):
+    """DECISIONS.md, "Types and formats": exporter formats 'Zd', '<n>s' and '<n>x' of any size
+    are accepted and passed on unchanged; pygame refuses them (ValueError)."""
+    item = our_format_item(fmt)
+    with pytest.raises(ValueError, match=r"(?i)unsupported"):
+        _ = PgProxy(Exporter((2, 3), fmt)).length
+    exporter = Exporter((2, 3), fmt)
+    data = rand_bytes(fmt, 6 * itemsize)
+    exporter.set_memory(data)
+    proxy = BufferProxy(exporter)
+    assert proxy.length == 6 * itemsize
+    assert proxy.raw == data
+    assert proxy.__array_interface__["typestr"] == item.typestr
+    with memoryview(proxy) as view:
+        assert (view.format, view.itemsize, view.shape) == (fmt, itemsize, (2, 3))
+        assert view.tobytes() == data
+    arr = np.asarray(proxy)
+    assert (arr.dtype.str, arr.dtype.descr) == numpy_dtype_of_format(fmt, itemsize)
+    assert arr.__array_interface__["data"][0] == exporter.address

@@ -373,14 +373,35 @@ def test_zero_dim_array_interface_is_a_validation_error():
 
 
 @pytest.mark.parametrize(
-    ("dtype", "typekind"),
-    [("?", None), ("c16", None), ("O", None), ("S3", None), ("u1", "x")],
-    ids=["bool", "complex", "object", "bytes", "kind-x"],
+    ("dtype", "typekind", "itemsize"),
+    [
+        ("O", None, None),
+        ("u1", "x", None),
+        ("V3", "f", None),
+        ("<u2", "b", None),
+        ("<u2", "c", None),
+        ("<M8[s]", None, None),
+        ("<U2", None, None),
+        ("<m8[s]", None, None),
+    ],
+    ids=[
+        "object",
+        "kind-x",
+        "float-size-3",
+        "bool-size-2",
+        "complex-size-2",
+        "datetime",
+        "unicode",
+        "timedelta",
+    ],
 )
-def test_invalid_array_struct_raises_its_validation_error(dtype, typekind):
+def test_invalid_array_struct_raises_its_validation_error(dtype, typekind, itemsize):
+    # DECISIONS.md, "Types and formats": an __array_struct__ (typekind, itemsize) follows the
+    # typestr table; kinds outside it, sizes a kind cannot have, and object/datetime/unicode
+    # items stay ValueError.
     wrong = np.zeros(3, dtype=dtype)
     right = np.arange(4, dtype=np.uint8)
-    source = CapsuleSource(wrong, typekind=typekind)
+    source = CapsuleSource(wrong, typekind=typekind, itemsize=itemsize)
     parent = make_parent(
         struct_getter=source.capsule, interface_getter=lambda: interface_of(right), name="BadCap"
     )
@@ -389,6 +410,54 @@ def test_invalid_array_struct_raises_its_validation_error(dtype, typekind):
     assert "does not export" not in str(error)
     # The capsule was of the right kind: no fallback to `__array_interface__`.
     assert parent.log == ["struct"]
+
+
+# DECISIONS.md, "Types and formats" ("Beyond pygame: every numeric type numpy can share"): the
+# __array_struct__ typekinds b, f (size 2), c and S are accepted, with numpy's typestr spelling
+# and the table's format.
+ACCEPTED_STRUCT_DTYPES = {
+    "bool": ("?", "?"),
+    "float16": ("<f2", "e"),
+    "complex64": ("<c8", "Zf"),
+    "complex128": ("<c16", "Zd"),
+    "complex-swapped": (">c8", ">Zf"),
+    "bytes": ("S3", "3s"),
+    "bytes-long": ("S12", "12s"),
+    "void-long": ("V16", "16x"),
+}
+
+
+@pytest.mark.parametrize(
+    ("dtype", "fmt"), ACCEPTED_STRUCT_DTYPES.values(), ids=ACCEPTED_STRUCT_DTYPES
+)
+def test_array_struct_new_item_types_accepted(dtype, fmt):
+    base = np.frombuffer(bytes(range(48)) * 2, dtype=np.uint8).copy()
+    arr = base.view(dtype)[: 96 // np.dtype(dtype).itemsize]
+    source = CapsuleSource(arr)
+    parent = make_parent(struct_getter=source.capsule, name="NewKind")
+    proxy = BufferProxy(parent)
+    assert proxy.length == arr.nbytes
+    assert proxy.raw == arr.tobytes()
+    inter = proxy.__array_interface__
+    # DECISIONS.md, "Types and formats": void items of several bytes are reported as '<V16'.
+    expected = NATIVE + arr.dtype.str[1:] if arr.dtype.kind == "V" else arr.dtype.str
+    assert inter["typestr"] == expected
+    assert inter["shape"] == arr.shape
+    assert inter["data"] == (arr.ctypes.data, False)
+    assert parent.log == ["struct"]
+    with memoryview(proxy) as view:
+        assert view.format == fmt
+        assert view.itemsize == arr.itemsize
+        assert view.tobytes() == arr.tobytes()
+    seen = np.asarray(proxy)
+    if arr.dtype.kind == "V":
+        # numpy reads '16x' as a field-less structured dtype (its PEP 3118 parser), the same
+        # dtype as for its own array's export.
+        assert seen.dtype == np.asarray(memoryview(arr)).dtype
+    else:
+        assert seen.dtype == arr.dtype
+    assert np.shares_memory(seen, arr)
+    assert as_void(seen).tobytes() == arr.tobytes()
 
 
 def test_rejected_buffer_format_is_not_skipped():
@@ -577,16 +646,12 @@ def test_ctypes_parent_writes_through_numpy():
 
 
 REJECTED_BUFFER_PARENTS = {
-    "numpy-bool": lambda: np.zeros(3, dtype="?"),
-    "numpy-float16": lambda: np.zeros(3, dtype=np.float16),
-    "numpy-complex": lambda: np.zeros(3, dtype=np.complex64),
-    "numpy-S3": lambda: np.zeros(3, dtype="S3"),
     "numpy-structured": lambda: np.zeros(3, dtype=[("a", "<i2"), ("b", "<f4")]),
+    "numpy-longdouble": lambda: np.zeros(3, dtype=np.longdouble),
+    "numpy-clongdouble": lambda: np.zeros(3, dtype=np.clongdouble),
     "ctypes-char": lambda: (ctypes.c_char * 3)(),
-    "ctypes-bool": lambda: ctypes.c_bool(),
     "ctypes-pointer": lambda: ctypes.c_void_p(),
     "memoryview-c": lambda: memoryview(bytearray(4)).cast("c"),
-    "memoryview-?": lambda: memoryview(bytearray(4)).cast("?"),
 }
 
 
@@ -597,6 +662,52 @@ def test_buffer_protocol_parent_with_rejected_format(name):
     with pytest.raises(ValueError) as info:  # noqa: PT011 - message not specified
         _ = proxy.length
     assert "does not export" not in str(info.value)
+
+
+def test_buffer_protocol_parent_with_object_items_is_refused_by_name():
+    # DECISIONS.md, "Types and formats": object items raise ValueError naming them.
+    proxy = BufferProxy(Exporter((3,), "O", itemsize=8))
+    with pytest.raises(ValueError, match="object"):
+        _ = proxy.length
+
+
+def _numpy_parent(dtype):
+    return lambda: np.frombuffer(bytearray(range(1, 49)), dtype=np.uint8).view(dtype).copy()
+
+
+# DECISIONS.md, "Types and formats" ("Beyond pygame: every numeric type numpy can share"):
+# bool, float16, complex and bytes exporters are accepted and their formats passed through.
+ACCEPTED_NEW_BUFFER_PARENTS = {
+    "numpy-bool": lambda: np.array([True, False, True]),
+    "numpy-float16": _numpy_parent(np.float16),
+    "numpy-float16-swapped": _numpy_parent(">f2"),
+    "numpy-complex64": _numpy_parent(np.complex64),
+    "numpy-complex128": _numpy_parent(np.complex128),
+    "numpy-S3": _numpy_parent("S3"),
+    "numpy-S12": _numpy_parent("S12"),
+    "ctypes-bool": lambda: ctypes.c_bool(True),
+    "memoryview-?": lambda: memoryview(bytearray(b"\x01\x00\x01\x01")).cast("?"),
+}
+
+
+@pytest.mark.parametrize("name", list(ACCEPTED_NEW_BUFFER_PARENTS))
+def test_buffer_protocol_parent_with_new_item_type(name):
+    parent = ACCEPTED_NEW_BUFFER_PARENTS[name]()
+    with memoryview(parent) as own:
+        own_format, own_bytes, own_shape = own.format, own.tobytes(), own.shape
+    proxy = BufferProxy(parent)
+    assert proxy.length == len(own_bytes)
+    assert proxy.raw == own_bytes
+    with memoryview(proxy) as view:
+        assert view.format == own_format  # an exporter's own format is passed on unchanged
+        assert view.shape == own_shape
+        assert view.tobytes() == own_bytes
+    seen = np.asarray(proxy)
+    reference = np.asarray(parent)
+    assert seen.dtype == reference.dtype
+    assert seen.shape == reference.shape
+    assert np.shares_memory(seen, reference)
+    assert proxy.__array_interface__["typestr"] == reference.dtype.str
 
 
 # --------------------------------------------------------------------------- Exporter formats
@@ -620,21 +731,26 @@ ACCEPTED_FORMATS = [
 
 REJECTED_FORMATS = [
     "hh",
-    "?",
-    "<?",
-    "e",
-    "<e",
-    "s",
-    "3s",
+    "g",
+    "<g",
+    "Zg",
+    "2?",
+    "2e",
+    "2Zd",
+    "3w",
+    "0s",
+    "0x",
+    "?e",
+    "3s2s",
+    "Z",
+    "Zh",
     "p",
     "c",
     "n",
     "N",
     "P",
-    "Zd",
     "2h",
     "=2h",
-    "10x",
     "<<h",
     "h<",
     "xx",
@@ -650,25 +766,6 @@ REJECTED_FORMATS = [
 ]
 
 
-@pytest.mark.parametrize("fmt", ACCEPTED_FORMATS)
-def test_exporter_accepted_format(fmt):
-    exporter = Exporter((2, 3), fmt)
-    itemsize = struct.calcsize(fmt)
-    data = bytes(range(1, 6 * itemsize + 1))
-    exporter.frombytes(data)
-    proxy = BufferProxy(exporter)
-    assert proxy.length == 6 * itemsize
-    assert proxy.raw == data
-    assert exporter.exports == 1
-    view = memoryview(proxy)
-    assert view.itemsize == itemsize
-    assert view.shape == (2, 3)
-    assert view.tobytes() == data
-    assert struct.calcsize(view.format) == itemsize
-    view.release()
-    assert as_void(np.asarray(proxy)).tobytes() == data
-
-
 @pytest.mark.parametrize("fmt", REJECTED_FORMATS)
 def test_exporter_rejected_format(fmt):
     exporter = Exporter((2, 3), fmt)
@@ -680,6 +777,54 @@ def test_exporter_rejected_format(fmt):
     with pytest.raises(ValueError):  # noqa: PT011
         memoryview(proxy)
     assert exporter.exports == 0
+
+
+# DECISIONS.md, "Types and formats" ("Beyond pygame: every numeric type numpy can share"):
+# exporter formats ? e Zf Zd <n>s <n>x (any n) are accepted; the format is passed on unchanged
+# and __array_interface__ reports numpy's typestr.  (format, item size, typestr, numpy dtype)
+NEW_FORMATS = [
+    ("?", 1, "|b1", "?"),
+    ("<?", 1, "|b1", "?"),
+    ("e", 2, NATIVE + "f2", NATIVE + "f2"),
+    ("<e", 2, "<f2", "<f2"),
+    (">e", 2, ">f2", ">f2"),
+    ("Zf", 8, NATIVE + "c8", NATIVE + "c8"),
+    ("Zd", 16, NATIVE + "c16", NATIVE + "c16"),
+    ("!Zd", 16, ">c16", ">c16"),
+    ("s", 1, "|S1", "S1"),
+    ("3s", 3, "|S3", "S3"),
+    ("12s", 12, "|S12", "S12"),
+    ("1e", 2, NATIVE + "f2", NATIVE + "f2"),
+    ("10x", 10, NATIVE + "V10", None),
+    ("123x", 123, NATIVE + "V123", None),
+]
+
+
+@pytest.mark.parametrize(("fmt", "itemsize", "typestr", "dtype"), NEW_FORMATS)
+def test_exporter_new_format_accepted(fmt, itemsize, typestr, dtype):
+    exporter = Exporter((2, 3), fmt)
+    data = random.Random(fmt).randbytes(6 * itemsize)
+    exporter.frombytes(data)
+    proxy = BufferProxy(exporter)
+    assert proxy.length == 6 * itemsize
+    assert proxy.raw == data
+    assert proxy.__array_interface__["typestr"] == typestr
+    with memoryview(proxy) as view:
+        assert view.format == fmt
+        assert view.itemsize == itemsize
+        assert view.shape == (2, 3)
+        assert view.tobytes() == data
+    seen = np.asarray(proxy)
+    if dtype is None:
+        # numpy turns '<n>x' into a field-less structured dtype, as for the exporter itself.
+        assert seen.dtype == np.asarray(exporter).dtype
+    else:
+        assert seen.dtype == np.dtype(dtype)
+    assert seen.shape == (2, 3)
+    assert seen.__array_interface__["data"][0] == exporter.address
+    assert as_void(seen).tobytes() == data
+    proxy.write(data[::-1])
+    assert exporter.tobytes() == data[::-1]
 
 
 # Typestrs as pygame 2.6.1 reports them for these buffer formats (byte order: '|' for 1-byte

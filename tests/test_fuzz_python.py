@@ -104,36 +104,42 @@ class DictSub(dict):
 # The model
 
 
+MAX_ITEMSIZE = 2**31 - 1
+NATIVE_CODES = {("i", 1): "b", ("u", 1): "B", ("i", 2): "h", ("u", 2): "H", ("i", 4): "i"}
+NATIVE_CODES |= {("u", 4): "I", ("i", 8): "q", ("u", 8): "Q", ("f", 2): "e", ("f", 4): "f"}
+NATIVE_CODES |= {("f", 8): "d", ("c", 8): "Zf", ("c", 16): "Zd", ("b", 1): "?"}
+
+
 def typestr_info(ts: bytes):
-    """pygame's typestr table: (format, itemsize, normalised typestr), or None."""
-    if len(ts) != 3:
+    """The DECISIONS typestr table: (format, itemsize, normalised typestr), or None.
+
+    DECISIONS.md, "Types and formats": byte order '<', '>' or '|'; kinds i u f V and, beyond
+    pygame, b (bool), f2, c (complex), S (bytes); sizes of one or more digits; integers of other
+    sizes are void.  Native-order items get the bare single-character code ('h', not pygame's
+    '=h'); swapped ones keep the prefix; bytes are '<n>s' and void '<n>x'.  Reported typestrs
+    use numpy's spelling ('|b1', '|S4'), void of several bytes as '<V3'.
+    """
+    if len(ts) < 3:
         return None
-    order, kind, size = chr(ts[0]), chr(ts[1]), ts[2]
-    if order not in ("|", "<", ">") or not 0x31 <= size <= 0x39:
+    order, kind, digits = chr(ts[0]), chr(ts[1]), ts[2:]
+    if order not in ("|", "<", ">") or not digits.isdigit() or digits[:1] == b"0":
         return None
-    n = size - 0x30
-    swapped = order == SWAPPED
-    prefix = SWAPPED if swapped else "="
-    numeric_chars = {("i", 2): "h", ("u", 2): "H", ("i", 4): "i", ("u", 4): "I"}
-    numeric_chars |= {("i", 8): "q", ("u", 8): "Q", ("f", 4): "f", ("f", 8): "d"}
-    if (kind, n) == ("u", 1):
-        fmt = "B"
-    elif (kind, n) == ("i", 1):
-        fmt = "b"
-    elif (kind, n) in numeric_chars:
-        fmt = prefix + numeric_chars[kind, n]
-    elif kind in ("i", "u", "V"):
-        fmt = f"{n}x"
-    else:
+    n = int(digits)
+    if n > MAX_ITEMSIZE:
         return None
-    numeric = (kind in "iu" and n in (1, 2, 4, 8)) or kind == "f"
-    if n == 1:
-        norm_order = "|"
-    elif numeric and swapped:
-        norm_order = SWAPPED
-    else:
-        norm_order = NATIVE
-    return fmt, n, f"{norm_order}{kind if numeric else 'V'}{n}"
+    if kind in "iu" and n not in (1, 2, 4, 8):
+        kind = "V"
+    swapped = order == SWAPPED and n > 1 and kind in "iufc"
+    if kind == "S":
+        return f"{n}s", n, f"|S{n}"
+    if kind == "V":
+        return f"{n}x", n, f"{'|' if n == 1 else NATIVE}V{n}"
+    code = NATIVE_CODES.get((kind, n))
+    if code is None:
+        return None
+    fmt = (SWAPPED if swapped else "") + code
+    norm_order = "|" if n == 1 else SWAPPED if swapped else NATIVE
+    return fmt, n, f"{norm_order}{kind}{n}"
 
 
 def c_contiguous(shape, strides, itemsize):
@@ -189,10 +195,15 @@ class Valid:
     typestr: str
     addr: int
     readonly: bool
-    backing: Backing | None  # None: zero-size layout at a random address
+    backing: Backing | None  # None: zero-size layout at a random address, or NULL
     first: int  # index of the first item in backing.view
     length: int = field(init=False)
     contiguous: bool = field(init=False)
+
+    @property
+    def at_null(self):
+        """A non-empty layout at address 0: metadata only (DECISIONS, NULL address)."""
+        return self.addr == 0 and self.length > 0
 
     def __post_init__(self):
         self.length = self.itemsize * int(np.prod(self.shape, dtype=object))
@@ -255,7 +266,8 @@ def model(desc, owned: Backing, owned_addr: int, probe=False):
     if not is_int_tuple(shape) or shape == ():
         return Invalid(ValueError)
     typestr = desc.get("typestr", missing)
-    if not isinstance(typestr, str | bytes) or len(typestr) != 3:
+    # DECISIONS.md, "Types and formats": checked early only for being at least 3 characters.
+    if not isinstance(typestr, str | bytes) or len(typestr) < 3:
         return Invalid(ValueError)
     data = desc.get("data", missing)
     if data is missing:
@@ -311,14 +323,16 @@ def model(desc, owned: Backing, owned_addr: int, probe=False):
     if hi - lo > ISIZE_MAX:
         return Invalid(ValueError)
     if info is None:
-        if hi > lo and (addr == 0 or addr + lo < 0 or addr + lo + (hi - lo) >= USIZE_END):
+        # DECISIONS.md, "Validation pygame does not do": a NULL address is accepted (metadata
+        # only); an extent that wraps around the address space stays a ValueError.
+        if hi > lo and (addr + lo < 0 or addr + lo + (hi - lo) >= USIZE_END):
             return Invalid(ValueError)
         inside = owned_addr + GUARD <= addr + lo and addr + hi <= owned_addr + GUARD + OWNED
-        if hi > lo and not inside and not probe:
+        if hi > lo and addr != 0 and not inside and not probe:
             # Never described by the generator (it would be memory the test does not own).
             raise AssertionError(f"unsafe description generated: {desc}")
-        backing = owned if hi > lo else None
-        first = addr - owned_addr if hi > lo else 0
+        backing = owned if hi > lo and addr != 0 else None
+        first = addr - owned_addr if backing is not None else 0
     else:
         if offset > nbytes or (hi > lo and (offset + lo < 0 or offset + hi > nbytes)):
             return Invalid(ValueError)
@@ -396,6 +410,11 @@ def shapes(draw):
 VALID_TYPESTRS = [o + k + str(n) for o in "<>|" for k in "iuV" for n in range(1, 10)] + [
     o + "f" + n for o in "<>|" for n in "48"
 ]
+# DECISIONS.md, "Types and formats" ("Beyond pygame"): bool, float16, complex, bytes, and
+# sizes of several digits.
+NEW_TYPESTRS = [o + k for o in "<>|" for k in ("b1", "f2", "c8", "c16", "S1", "S3", "S12")]
+NEW_TYPESTRS += ["|V10", "<V16", ">i16", "|u12", "<i3"]
+VALID_TYPESTRS += NEW_TYPESTRS
 
 
 @st.composite
@@ -405,10 +424,10 @@ def typestrs(draw):
         ts = draw(st.sampled_from(VALID_TYPESTRS))
         return ts.encode() if draw(st.booleans()) else ts
     if kind == "chars":
-        alphabet = st.one_of(st.sampled_from("<>|=!@iufVbcx?0123456789"), st.characters())
-        return draw(st.text(alphabet, min_size=2, max_size=4))
+        alphabet = st.one_of(st.sampled_from("<>|=!@iufVbcSOMmUx?0123456789"), st.characters())
+        return draw(st.text(alphabet, min_size=2, max_size=5))
     if kind == "bytes":
-        return draw(st.binary(min_size=2, max_size=4))
+        return draw(st.binary(min_size=2, max_size=5))
     return draw(junk())
 
 
@@ -568,7 +587,10 @@ def place_address(draw, desc, owned, owned_addr):
         first = GUARD - lo + draw(st.integers(0, OWNED - (hi - lo)))
         desc["data"] = (owned_addr + first, readonly)
     else:
-        # Too big to own: NULL must be refused (DECISIONS: NULL with data is a ValueError).
+        # Too big to own: NULL, which describes nothing to read (DECISIONS: a NULL address is
+        # accepted; whatever would read or write its bytes refuses).
+        desc["data"] = (0, readonly)
+    if draw(st.integers(0, 9)) == 3 and lo == 0:
         desc["data"] = (0, readonly)
 
 
@@ -633,6 +655,8 @@ def describe_outcome(m, desc):
     if isinstance(m, Invalid):
         return f"refused: {m.error.__name__}"
     where = "raw address" if isinstance(desc.get("data"), tuple) else "object"
+    if m.at_null:
+        where = "NULL address"
     return f"accepted: {'empty' if m.length == 0 else 'items'}, {where}"
 
 
@@ -660,6 +684,8 @@ def write_model(buffer, offset, m: Valid):
         return OverflowError
     if m.readonly:
         return BufferError
+    if m.at_null:
+        return ValueError  # DECISIONS.md, NULL address: write -> ValueError
     if not m.contiguous:
         return ValueError
     if len(data) > m.length:
@@ -735,6 +761,23 @@ def check_op(op, proxy, m: Valid, memory: Memory, desc):
         assert repr(proxy) == f"<BufferProxy({m.length})>"
     elif op == "parent":
         assert proxy.parent is desc.get("parent")
+    elif m.at_null and op == "raw":
+        # DECISIONS.md, "Validation pygame does not do": raw at NULL -> ValueError, exports
+        # and __dlpack__ -> BufferError.
+        expect_error(ValueError, lambda: proxy.raw)
+    elif m.at_null and op in ("memoryview", "dlpack"):
+        expect_error(
+            BufferError, lambda: use(proxy, op) if op == "memoryview" else proxy.__dlpack__()
+        )
+    elif m.at_null and op == "numpy":
+        # numpy's buffer request is refused; it falls back to __array_struct__, whose NULL
+        # data it replaces by new memory of its own: the metadata is ours, the memory is not
+        # (not tried for large layouts: numpy would allocate that much).
+        if m.length <= 1 << 16:
+            array = np.asarray(proxy)
+            assert array.shape == m.shape
+            assert array.__array_interface__["data"][0] != 0
+            del array
     elif op == "raw":
         assert proxy.raw == m.expected_raw()
     elif op == "memoryview":
@@ -825,7 +868,7 @@ def test_arbitrary_descriptions(case, ops, data):
 def writable_cases(draw):
     owned, owned_addr = new_owned(draw)
     typestr = draw(st.sampled_from(VALID_TYPESTRS))
-    itemsize = int(typestr[2])
+    itemsize = typestr_info(typestr.encode())[1]
     shape = tuple(draw(st.lists(st.integers(0, 5), min_size=1, max_size=3)))
     order = draw(st.sampled_from(["c", "f", "default", "ones", "strided"]))
     desc = {"shape": shape, "typestr": typestr}
@@ -875,4 +918,7 @@ def test_arbitrary_writes(case, data):
             at, written = outcome
             memory.write(m.backing, m.first + at, written)
         memory.check()
-        assert proxy.raw == m.expected_raw()
+        if m.at_null:
+            expect_error(ValueError, lambda: proxy.raw)
+        else:
+            assert proxy.raw == m.expected_raw()

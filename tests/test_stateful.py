@@ -68,9 +68,46 @@ THOROUGH_MIN_STEPS = 100_000
 MAX_SUBJECTS = 6
 
 NATIVE = "<" if sys.byteorder == "little" else ">"
-TYPESTRS = {1: "|u1", 2: NATIVE + "u2", 4: NATIVE + "u4"}
-FORMATS = {1: "B", 2: "H", 4: "I"}
-DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item type: the typestr a description gives, the format the proxy hands out for it
+    (DECISIONS.md, "Types and formats": native single-character formats, and beyond pygame
+    bool, float16 and bytes), the format an `Exporter` parent has, numpy's dtype, typekind."""
+
+    typestr: str
+    fmt: str
+    exporter_fmt: str
+    dtype: str
+    typekind: bytes
+
+    @property
+    def itemsize(self):
+        return np.dtype(self.dtype).itemsize
+
+    def poke_value(self, value):
+        """A scalar whose numpy conversion to this dtype is exact (no warnings)."""
+        kind = self.typekind
+        if kind == b"b":
+            return bool(value & 1)
+        if kind == b"f":
+            return float(value % 2048)
+        if kind == b"S":
+            return bytes([65 + value % 26]) * self.itemsize
+        return value % (1 << (8 * self.itemsize))
+
+
+ITEMS = {
+    "u1": Item("|u1", "B", "B", "u1", b"u"),
+    "b1": Item("|b1", "?", "?", "?", b"b"),
+    "S1": Item("|S1", "1s", "s", "S1", b"S"),
+    "u2": Item(NATIVE + "u2", "H", "H", NATIVE + "u2", b"u"),
+    "f2": Item(NATIVE + "f2", "e", "e", NATIVE + "f2", b"f"),
+    "u4": Item(NATIVE + "u4", "I", "I", NATIVE + "u4", b"u"),
+    "f4": Item(NATIVE + "f4", "f", "<f" if NATIVE == "<" else ">f", NATIVE + "f4", b"f"),
+    "S4": Item("|S4", "4s", "4s", "S4", b"S"),
+}
 
 BASE_FLAGS = [
     PyBUF_WRITABLE,
@@ -109,6 +146,7 @@ class Layout:
     shape: tuple[int, ...]
     strides: tuple[int, ...]
     itemsize: int
+    item: str = "u1"
 
     @functools.cached_property
     def nitems(self):
@@ -197,14 +235,16 @@ def refused(layout, readonly, flags):
         or (has(PyBUF_F_CONTIGUOUS) and not layout.contiguous("F"))
         or (has(PyBUF_ANY_CONTIGUOUS) and not layout.any_contiguous)
         or (not has(PyBUF_STRIDES) and not c)
-        or (not has(PyBUF_ND) and flags & PyBUF_FORMAT)
+        # DECISIONS.md, "Types and formats": a request with PyBUF_FORMAT but without PyBUF_ND
+        # is served (memoryview's refusal of that combination is not copied).
     )
 
 
 @st.composite
 def layouts(draw):
     """Small 1-3 dimensional layouts: any axis order, gaps, negative and zero strides."""
-    itemsize = draw(st.sampled_from(sorted(TYPESTRS)))
+    item = draw(st.sampled_from(sorted(ITEMS)))
+    itemsize = ITEMS[item].itemsize
     ndim = draw(st.integers(1, 3))
     shape = tuple(draw(st.lists(st.integers(0, 3), min_size=ndim, max_size=ndim)))
     order = draw(st.permutations(range(ndim)))  # innermost axis first
@@ -214,7 +254,7 @@ def layouts(draw):
         sign = draw(st.sampled_from([1, 1, 1, -1, 0]))
         strides[axis] = step * sign
         step *= max(shape[axis], 1) * draw(st.sampled_from([1, 1, 2]))
-    return Layout(shape, tuple(strides), itemsize)
+    return Layout(shape, tuple(strides), itemsize, item)
 
 
 def c_strides(shape, itemsize):
@@ -275,6 +315,8 @@ class Backing:
             return self.obj
         if self.kind == "ctypes":
             return self.obj.raw[: len(self.mem)]
+        if self.kind == "null":
+            return b""
         if self.kind in ("exporter", "exporter-parent"):
             return self.obj.memory()
         return self.obj.tobytes()  # the ndarray's uint8 base
@@ -282,6 +324,8 @@ class Backing:
     def address(self):
         """Address of the first item (only meaningful for non-empty layouts)."""
         origin = self.layout.origin
+        if self.kind == "null":
+            return None  # ctypes reads a NULL c_void_p as None
         if self.kind == "ctypes":
             return ctypes.addressof(self.obj) + origin
         if self.kind == "ndarray":
@@ -318,8 +362,30 @@ class Subject:
     def acquisitions(self):
         return int(self.held) + len(self.exports)
 
+    @property
+    def item(self):
+        return ITEMS[self.layout.item]
+
+    @property
+    def at_null(self):
+        """A non-empty layout at address 0 (DECISIONS.md, "Validation pygame does not do"):
+        metadata works, reading, writing and exporting the bytes refuse."""
+        return self.backing.kind == "null" and self.layout.nitems > 0
+
     def expected_typestr(self):
-        return TYPESTRS[self.layout.itemsize]
+        return self.item.typestr
+
+    def expected_format(self):
+        """The format a FORMAT request gets: the table's for a description, the parent's own
+        (passed through unchanged) for an exporter."""
+        if self.kind == "dict":
+            return self.item.fmt
+        if self.kind == "exporter":
+            return self.item.exporter_fmt
+        if self.kind == "numpy":
+            with memoryview(self.backing.array) as view:
+                return view.format
+        return "B"
 
 
 def outcome(fn):
@@ -383,6 +449,8 @@ class ProxyMachine(RuleBasedStateMachine):
 
     def export_request(self, subject, flags):
         """Predicts a buffer export with `flags`: the expected exception type or None."""
+        if subject.at_null:
+            return BufferError  # before `before` runs (DECISIONS, NULL address)
         if refused(subject.layout, subject.readonly, flags):
             return BufferError
         if subject.armed:
@@ -412,7 +480,7 @@ class ProxyMachine(RuleBasedStateMachine):
             layout = backing.layout
             description = {
                 "shape": layout.shape,
-                "typestr": TYPESTRS[layout.itemsize],
+                "typestr": ITEMS[layout.item].typestr,
                 "data": description_data,
                 "parent": parent,
                 "before": counter.on_before,
@@ -439,6 +507,8 @@ class ProxyMachine(RuleBasedStateMachine):
     def _dict_data(self, backing, readonly):
         if backing.kind == "ctypes":
             return (ctypes.addressof(backing.obj) + backing.layout.origin, readonly)
+        if backing.kind == "null":
+            return (0, readonly)
         return backing.obj
 
     @precondition(lambda self: len(self.subjects) < MAX_SUBJECTS)
@@ -452,11 +522,21 @@ class ProxyMachine(RuleBasedStateMachine):
         content = pattern(data.draw(st.integers(0, 255), label="seed"), layout.size)
         readonly = False
         if kind == "dict":
-            where = data.draw(st.sampled_from(["bytearray", "exporter", "ctypes", "bytes"]))
+            where = data.draw(st.sampled_from(["bytearray", "exporter", "ctypes", "bytes", "null"]))
             readonly = where == "bytes" or (
-                where in ("exporter", "ctypes") and data.draw(st.booleans(), label="readonly")
+                where in ("exporter", "ctypes", "null")
+                and data.draw(st.booleans(), label="readonly")
             )
-            if where == "bytearray":
+            if where == "null":
+                # A raw address of 0: the extent must not wrap around, so no negative strides.
+                layout = Layout(
+                    layout.shape,
+                    tuple(abs(s) for s in layout.strides),
+                    layout.itemsize,
+                    layout.item,
+                )
+                backing = Backing(where, None, b"", layout)
+            elif where == "bytearray":
                 backing = Backing(where, bytearray(content), content, layout)
             elif where == "bytes":
                 backing = Backing(where, bytes(content), content, layout)
@@ -472,7 +552,10 @@ class ProxyMachine(RuleBasedStateMachine):
         elif kind == "exporter":
             readonly = data.draw(st.booleans(), label="readonly")
             exporter = Exporter(
-                list(layout.shape), FORMATS[layout.itemsize], list(layout.strides), readonly
+                list(layout.shape),
+                ITEMS[layout.item].exporter_fmt,
+                list(layout.strides),
+                readonly,
             )
             assert len(exporter.memory()) == layout.size  # the exporter allocates the extent
             exporter.set_memory(content)
@@ -482,7 +565,7 @@ class ProxyMachine(RuleBasedStateMachine):
             base = np.frombuffer(content, np.uint8).copy()
             array = np.ndarray(
                 layout.shape,
-                DTYPES[layout.itemsize],
+                ITEMS[layout.item].dtype,
                 buffer=base,
                 offset=layout.origin,
                 strides=layout.strides,
@@ -491,7 +574,7 @@ class ProxyMachine(RuleBasedStateMachine):
             # numpy exports its own strides for dimensions of length 1 (and empty arrays);
             # they touch the same bytes.
             with memoryview(array) as view:
-                layout = Layout(layout.shape, view.strides, layout.itemsize)
+                layout = Layout(layout.shape, view.strides, layout.itemsize, layout.item)
             backing = Backing("ndarray", base, content, layout, array=array)
         self.backings.append(backing)
         self._new_subject(kind, backing, readonly, data, self._dict_data(backing, readonly))
@@ -526,6 +609,16 @@ class ProxyMachine(RuleBasedStateMachine):
     @rule(i=index)
     def export_asarray(self, i):
         subject = self.pick(self.live(), i)
+        if subject.at_null:
+            # The export is refused; numpy swallows that, takes __array_struct__ and replaces
+            # its NULL data by new memory of its own: not an export of the proxy's memory.
+            expected = self.first_use(subject)
+            array, error = outcome(lambda: np.asarray(subject.proxy))
+            assert error is expected, (error, expected, subject.layout)
+            if array is not None:
+                assert array.shape == subject.layout.shape
+                assert array.__array_interface__["data"][0] != 0
+            return
         fallback = subject.armed  # numpy swallows the buffer error, tries __array_struct__
         expected = self.export_request(subject, PyBUF_FORMAT | PyBUF_INDIRECT)
         if fallback:
@@ -536,7 +629,14 @@ class ProxyMachine(RuleBasedStateMachine):
         if array is None:
             return
         assert array.shape == subject.layout.shape
-        assert array.flags.writeable == (not subject.readonly)
+        if subject.backing.kind == "null":
+            # An empty layout at NULL (a non-empty one was handled above): numpy replaces the
+            # NULL data of the export (or capsule) by new, writable memory of its own.
+            assert array.size == 0
+            if fallback:
+                return
+        else:
+            assert array.flags.writeable == (not subject.readonly)
         if fallback:
             subject.keepers.append(["struct_array", array])
         else:
@@ -576,6 +676,8 @@ class ProxyMachine(RuleBasedStateMachine):
         assert view.itemsize == layout.itemsize
         assert view.readonly == subject.readonly
         assert bool(view.format) == bool(flags & PyBUF_FORMAT)
+        if flags & PyBUF_FORMAT:
+            assert view.format.decode() == subject.expected_format()
         if flags & PyBUF_ND == PyBUF_ND:
             assert view.ndim == len(layout.shape)
             assert tuple(view.shape[: view.ndim]) == layout.shape
@@ -604,7 +706,7 @@ class ProxyMachine(RuleBasedStateMachine):
         assert inter.two == 2
         assert inter.nd == len(layout.shape)
         assert inter.itemsize == layout.itemsize
-        assert inter.typekind == b"u"
+        assert inter.typekind == subject.item.typekind
         assert bool(inter.flags & PAI_WRITEABLE) == (not subject.readonly)
         assert tuple(inter.shape[: inter.nd]) == layout.shape
         assert tuple(inter.strides[: inter.nd]) == layout.strides
@@ -625,6 +727,12 @@ class ProxyMachine(RuleBasedStateMachine):
         array = np.asarray(StructHolder(capsule))
         del capsule
         assert array.shape == subject.layout.shape
+        if subject.backing.kind == "null":
+            # numpy replaces NULL data by new (writable) memory of its own, also for empty
+            # layouts: nothing of the proxy's.
+            assert array.__array_interface__["data"][0] != 0
+            return
+        assert array.dtype == np.dtype(subject.item.dtype)
         assert array.flags.writeable == (not subject.readonly)
         subject.keepers.append(["struct_array", array])
 
@@ -644,7 +752,9 @@ class ProxyMachine(RuleBasedStateMachine):
         assert inter["shape"] == layout.shape
         assert inter["strides"] == layout.strides
         assert inter["data"][1] == subject.readonly
-        if layout.nitems:
+        if subject.at_null:
+            assert inter["data"][0] == 0
+        elif layout.nitems:
             assert inter["data"][0] == subject.backing.address()
             lo, hi = layout.span
             memory = ctypes.string_at(inter["data"][0] + lo, hi - lo)
@@ -695,6 +805,8 @@ class ProxyMachine(RuleBasedStateMachine):
                 "parent": lambda: proxy.parent,
             }[what]
         )
+        if expected is None and what == "raw" and subject.at_null:
+            expected = ValueError  # DECISIONS.md, NULL address: raw -> ValueError
         assert error is expected, (error, expected, subject.layout)
         if error is not None:
             return
@@ -721,6 +833,8 @@ class ProxyMachine(RuleBasedStateMachine):
         length = layout.length
         if subject.readonly:
             expected = BufferError
+        elif subject.at_null:
+            expected = ValueError  # before `before` runs (DECISIONS, NULL address)
         elif subject.armed:
             subject.armed = False
             expected = Boom
@@ -748,7 +862,7 @@ class ProxyMachine(RuleBasedStateMachine):
             array[position] = value % 256
             mem[layout.origin + position] = value % 256
             return
-        item = value % (1 << (8 * layout.itemsize))
+        item = subject.item.poke_value(value)
         position = k % layout.nitems
         array[np.unravel_index(position, layout.shape)] = item
         start = layout.offsets[position]
@@ -816,7 +930,9 @@ class ProxyMachine(RuleBasedStateMachine):
                 assert obj.tobytes() == c_bytes
         for how, obj in subject.keepers:
             if how == "capsule":
-                if layout.nitems:
+                if subject.at_null:
+                    assert capsule_interface(obj).data is None
+                elif layout.nitems:
                     lo, hi = layout.span
                     assert ctypes.string_at(capsule_interface(obj).data + lo, hi - lo) == mem
             else:
