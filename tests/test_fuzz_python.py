@@ -237,6 +237,7 @@ class Valid:
 @dataclass
 class Invalid:
     error: type
+    at_null: bool = False  # a valid, non-empty layout at address 0 (refused only at acquisition)
 
 
 def data_object_info(data):
@@ -346,7 +347,7 @@ def model(desc, owned: Backing, owned_addr: int, probe=False):
         addr = base + offset if base is not None else None
     before = desc.get("before", missing)
     if before is not missing and not callable(before):  # after validation, at acquisition
-        return Invalid(TypeError)
+        return Invalid(TypeError, at_null=info is None and addr == 0 and hi > lo)
     return Valid(shape, strides, itemsize, fmt, normalised, addr, readonly, backing, first)
 
 
@@ -828,6 +829,10 @@ def test_arbitrary_descriptions(case, ops, data):
                 expect_error(
                     (*DOCUMENTED, BoolError), lambda a=args, k=kwargs: proxy.write(*a, **k)
                 )
+            elif op == "raw" and m.at_null:
+                # DECISIONS.md, NULL address: refused before any callback, so before the first
+                # use (and its TypeError) too.
+                expect_error(ValueError, lambda: proxy.raw)
             elif op in ("length", "interface", "raw", "repr", "parent"):
                 expect_error(m.error, lambda op=op: use(proxy, op))
             elif op == "memoryview":

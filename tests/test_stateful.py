@@ -795,7 +795,10 @@ class ProxyMachine(RuleBasedStateMachine):
     @rule(i=index, what=st.sampled_from(["raw", "length", "repr", "parent"]))
     def read(self, i, what):
         subject = self.pick(self.live(), i)
-        expected = self.first_use(subject)
+        # DECISIONS.md, NULL address: raw is refused before any callback, also before the
+        # first use (which stays to be made).
+        raw_at_null = what == "raw" and subject.at_null
+        expected = ValueError if raw_at_null else self.first_use(subject)
         proxy = subject.proxy
         value, error = outcome(
             {
@@ -805,8 +808,6 @@ class ProxyMachine(RuleBasedStateMachine):
                 "parent": lambda: proxy.parent,
             }[what]
         )
-        if expected is None and what == "raw" and subject.at_null:
-            expected = ValueError  # DECISIONS.md, NULL address: raw -> ValueError
         assert error is expected, (error, expected, subject.layout)
         if error is not None:
             return
