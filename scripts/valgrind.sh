@@ -31,6 +31,7 @@ DEFAULT_TESTS=(
     tests/test_dlpack.py
     tests/test_consumers.py
     tests/test_fuzz_python.py
+    tests/test_item_types.py
 )
 
 if ! command -v valgrind > /dev/null; then
