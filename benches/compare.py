@@ -12,6 +12,9 @@ Options:
   --ops a,b,c    run only these ops (letters below)
   --json PATH    also write the results, with every sample, as JSON
   --markdown     print the header and table as Markdown (for the README)
+  --memory       instead of timing, the memory per proxy: the RSS growth over 200,000
+                 proxies (a dict description before and after first use, a proxy over an
+                 ndarray after first use), each implementation and case in its own process
 
 Method. Everything runs in this one process. For each op, every implementation's variant
 (bufferproxy, pygame, reference) is first warmed up and auto-calibrated: its statement is
@@ -41,6 +44,9 @@ this script owns; ``p`` is a proxy that has already been used once):
   i  BufferProxy(obj).length            ref: numpy.asarray(obj).nbytes; obj is a small class
                                              exposing a numpy array's __array_interface__
   j  p.raw, 4 KiB / 1 MiB / 64 MiB      ref: bytes(mv) of the same size (memcpy-bound); GB/s
+     j 64 MiB limit: p.raw again, against the fastest fresh copy this machine can make: a
+                                        memmove into a new private anonymous mapping advised
+                                        MADV_HUGEPAGE (Linux; plain mapping elsewhere)
   k  p.write(src), same sizes           ref: mv[:] = src; GB/s
   l  p.raw of a 1024x1024 '|u1' layout with row stride 2048 over a 2 MiB buffer
                                         ref: arr[:, :1024].tobytes(), arr (1024, 2048) uint8;
@@ -76,6 +82,7 @@ import gc
 import importlib
 import importlib.metadata
 import json
+import mmap
 import os
 import platform
 import statistics
@@ -520,7 +527,39 @@ def op_j(ctx: Context) -> list[Row]:
                 nbytes=size,
             )
         )
+        if size >= 64 * MIB:
+            rows.append(
+                make_row(
+                    ctx,
+                    f"j-{size_label(size).replace(' ', '')}-limit",
+                    f"j p.raw {size_label(size)} vs huge-page limit",
+                    "p.raw",
+                    lambda cls, d=d: {"p": used(cls(d))},
+                    "copy()",
+                    {"copy": fresh_huge_page_copy(src)},
+                    "memmove into a fresh MADV_HUGEPAGE mapping",
+                    nbytes=size,
+                )
+            )
     return rows
+
+
+def fresh_huge_page_copy(src: ctypes.Array) -> Callable[[], None]:
+    """A memmove of `src` into a new private anonymous mapping advised MADV_HUGEPAGE, so
+    the destination takes one page fault per 2 MiB: the limit for a copy into fresh memory."""
+    nbytes = ctypes.sizeof(src)
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+
+    def copy() -> None:
+        mapping = mmap.mmap(-1, nbytes, flags=flags)
+        if hasattr(mmap, "MADV_HUGEPAGE"):
+            mapping.madvise(mmap.MADV_HUGEPAGE)
+        dst = ctypes.c_char.from_buffer(mapping)
+        ctypes.memmove(ctypes.addressof(dst), src, nbytes)
+        del dst
+        mapping.close()
+
+    return copy
 
 
 def op_k(ctx: Context) -> list[Row]:
@@ -766,6 +805,79 @@ def to_json(rows: list[Row], meta: dict[str, str], config: dict[str, Any]) -> di
     return {"meta": meta, "config": config, "results": results}
 
 
+# ----------------------------------------------------------------------- memory per proxy
+
+MEMORY_CASES = {
+    "dict, not yet used": "dict-fresh",
+    "dict, used": "dict-used",
+    "over an ndarray, used": "array-used",
+}
+MEMORY_PROXIES = 200_000
+
+
+def rss_bytes() -> int:
+    """This process's resident set size (Linux /proc; ru_maxrss elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def memory_child(impl: str, case: str, count: int) -> None:
+    """Prints the RSS growth per proxy of `count` proxies of one kind (run in its own process)."""
+    if impl == "bufferproxy":
+        cls = import_bufferproxy().BufferProxy
+    else:
+        cls, _ = import_pygame()
+        assert cls is not None, "pygame is not importable"
+    buf = owned_buffer(64)
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    d = describe(buf, (64,))
+    make = {
+        "dict-fresh": lambda: cls(d),
+        "dict-used": lambda: used(cls(d)),
+        "array-used": lambda: used(cls(arr)),
+    }[case]
+    keep = [make() for _ in range(1000)]  # warm up the allocators
+    keep.clear()
+    keep = [None] * count  # the list itself is not part of the growth
+    gc.collect()
+    before = rss_bytes()
+    for i in range(count):
+        keep[i] = make()
+    gc.collect()
+    print(f"{(rss_bytes() - before) / count:.1f}")
+
+
+def memory_report(markdown: bool) -> str:
+    """Bytes of RSS per proxy for each case, each implementation in its own process."""
+    import subprocess
+
+    lines = []
+    head = ["proxy", "bufferproxy", "pygame 2.6.1", "bp/pygame"]
+    body = []
+    for label, case in MEMORY_CASES.items():
+        per = {}
+        for impl in ("bufferproxy", "pygame"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--memory-child", impl, case, str(MEMORY_PROXIES)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            per[impl] = float(out.stdout.strip())
+        ratio = per["bufferproxy"] / per["pygame"] if per["pygame"] > 0 else float("nan")
+        body.append(
+            [label, f"{per['bufferproxy']:.0f} B", f"{per['pygame']:.0f} B", f"{ratio:.2f}x"]
+        )
+    lines.append(f"RSS growth per proxy over {MEMORY_PROXIES:,} proxies (each in its own process):")
+    lines.append(render_markdown(head, body) if markdown else render_text(head, body))
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------- main
 
 
@@ -776,6 +888,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ops", default=",".join(OPS), help="comma-separated op letters")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="measure memory per proxy instead (RSS growth, one process per implementation)",
+    )
+    parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.ops = [op.strip() for op in args.ops.split(",") if op.strip()]
     unknown = [op for op in args.ops if op not in OPS]
@@ -790,6 +908,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.memory_child:
+        impl, case, count = args.memory_child
+        memory_child(impl, case, int(count))
+        return 0
+    if args.memory:
+        print(memory_report(args.markdown))
+        return 0
     settings = Settings(
         samples=args.samples,
         target_ns=1_000_000 if args.quick else 2_000_000,

@@ -76,5 +76,7 @@ fn _bufferproxy(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_array_interface, m)?)?;
     // Copies of at least this many bytes release the GIL (benches/compare.py, op m).
     m.add("_GIL_RELEASE_THRESHOLD", py::proxy::DETACH_THRESHOLD)?;
+    // `raw` results of at least this many bytes are advised huge pages (benches/compare.py, op j).
+    m.add("_HUGE_PAGE_THRESHOLD", py::proxy::HUGE_PAGE_THRESHOLD)?;
     Ok(())
 }

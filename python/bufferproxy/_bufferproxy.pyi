@@ -3,10 +3,18 @@ from typing import Any, Final, SupportsIndex, final
 
 from typing_extensions import Buffer, CapsuleType, disjoint_base
 
-__all__ = ["_GIL_RELEASE_THRESHOLD", "BufferProxy", "Exporter", "get_array_interface"]
+__all__ = [
+    "_GIL_RELEASE_THRESHOLD",
+    "_HUGE_PAGE_THRESHOLD",
+    "BufferProxy",
+    "Exporter",
+    "get_array_interface",
+]
 
 # Copies (raw, write) of at least this many bytes run with the GIL released.
 _GIL_RELEASE_THRESHOLD: Final[int]
+# `raw` results of at least this many bytes are advised transparent huge pages (Linux).
+_HUGE_PAGE_THRESHOLD: Final[int]
 
 @disjoint_base
 class BufferProxy:

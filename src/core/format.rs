@@ -253,9 +253,9 @@ impl Format {
         if s.len() > FORMAT_CAPACITY || s.contains(&0) {
             return None;
         }
-        let mut format = Format::EMPTY;
-        s.iter().for_each(|&c| format.push(c));
-        Some(format)
+        let mut bytes = [0; FORMAT_CAPACITY + 1];
+        bytes[..s.len()].copy_from_slice(s);
+        Some(Format { bytes, len: s.len() as u8 })
     }
 
     /// The format characters, without the terminating NUL.
@@ -459,6 +459,7 @@ fn parse_format(format: &[u8]) -> Result<Item, Refusal> {
 
 /// The kind and size of a one-character code (`s` and `x` for a count of 1); `native` sizes
 /// (no prefix or `@`) differ from standard ones for `l`/`L` only.
+#[inline]
 fn code_item(code: u8, native: bool) -> Option<(u8, isize)> {
     let long = if native { std::mem::size_of::<std::ffi::c_long>() as isize } else { 4 };
     Some(match code {

@@ -19,7 +19,7 @@ use std::ptr;
 pub fn interface_dict<'py>(py: Python<'py>, view: &View) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item(intern!(py, "version"), 3)?;
-    d.set_item(intern!(py, "typestr"), view.item.typestr())?;
+    d.set_item(intern!(py, "typestr"), view.item().typestr())?;
     d.set_item(intern!(py, "shape"), PyTuple::new(py, view.layout.shape())?)?;
     d.set_item(intern!(py, "strides"), PyTuple::new(py, view.layout.strides())?)?;
     d.set_item(intern!(py, "data"), (view.addr, view.readonly))?;
@@ -32,7 +32,7 @@ fn interface_flags(view: &View) -> c_int {
     if !view.readonly {
         flags |= pai::WRITEABLE;
     }
-    if !view.item.swapped {
+    if !view.item().swapped {
         flags |= pai::NOTSWAPPED;
     }
     if view.layout.is_c_contiguous() {
@@ -84,7 +84,7 @@ pub fn array_struct<'py>(
         inter: PyArrayInterface {
             two: 2,
             nd: view.layout.ndim() as c_int,
-            typekind: view.item.kind as c_char,
+            typekind: view.item().kind as c_char,
             itemsize: view.layout.itemsize() as c_int,
             flags: interface_flags(view),
             shape: ptr::null_mut(),

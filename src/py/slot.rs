@@ -177,13 +177,13 @@ static GATE_LOCK: Mutex<()> = Mutex::new(());
 static GATE_OPENED: Condvar = Condvar::new();
 static WAITERS: AtomicUsize = AtomicUsize::new(0);
 
-thread_local! {
-    /// Its address identifies the thread: unique among running threads, never 0.
-    static THREAD_MARK: u8 = const { 0 };
-}
-
-fn this_thread() -> usize {
-    THREAD_MARK.with(|mark| ptr::from_ref(mark) as usize)
+/// Identifies the calling thread: the address of its Python thread state, unique among the
+/// threads attached to the interpreter and never 0 (cheaper than a thread-local in a shared
+/// library, which costs a `__tls_get_addr` call).
+fn this_thread(_py: Python<'_>) -> usize {
+    // SAFETY: the thread is attached (`_py`), so it has a current thread state; the call
+    // only reads it.
+    unsafe { pyo3::ffi::PyThreadState_Get() as usize }
 }
 
 impl FirstUse {
@@ -193,8 +193,8 @@ impl FirstUse {
     }
 
     /// Tries to close the gate for this thread.
-    pub fn claim(&self) -> Claim<'_> {
-        let me = this_thread();
+    pub fn claim(&self, py: Python<'_>) -> Claim<'_> {
+        let me = this_thread(py);
         match self.0.compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => Claim::Mine(ClaimGuard(self)),
             Err(owner) if owner == me => Claim::Reentrant,

@@ -42,8 +42,10 @@ pub struct View {
     pub layout: Layout,
     /// The PEP 3118 format consumers see.
     pub format: Format,
-    /// The item type of the table that `format` describes (read once, at acquisition).
-    pub item: Item,
+    /// The kind and byte order of the table's item that `format` describes, read once at
+    /// acquisition (its size is the layout's item size): see [`View::item`].
+    kind: u8,
+    swapped: bool,
     /// Whether consumers must not write.
     pub readonly: bool,
     /// What keeps the memory alive.
@@ -72,7 +74,13 @@ impl View {
                 )));
             }
         }
-        Ok(View { addr, layout, format, item, readonly, keep })
+        let (kind, swapped) = (item.kind, item.swapped);
+        Ok(View { addr, layout, format, kind, swapped, readonly, keep })
+    }
+
+    /// The table's item that the format describes.
+    pub fn item(&self) -> Item {
+        Item { kind: self.kind, size: self.layout.itemsize(), swapped: self.swapped }
     }
 
     /// Whether the view has bytes but no memory: a NULL address with a non-empty extent.
