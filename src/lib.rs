@@ -72,6 +72,8 @@ fn _bufferproxy(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<py::proxy::BufferProxy>()?;
     #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
     py::proxy::install_fast_constructor(&m.py().get_type::<py::proxy::BufferProxy>());
+    #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+    py::proxy::install_fast_getters(&m.py().get_type::<py::proxy::BufferProxy>())?;
     m.add_class::<py::testing::Exporter>()?;
     m.add_function(wrap_pyfunction!(get_array_interface, m)?)?;
     // Copies of at least this many bytes release the GIL (benches/compare.py, op m).

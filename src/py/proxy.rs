@@ -725,3 +725,160 @@ fn advise_huge_pages(out: &mut [MaybeUninit<u8>]) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages(_out: &mut [MaybeUninit<u8>]) {}
+
+/// Replaces pyo3's getters of `length` and `__array_struct__` with plain C functions
+/// ([`fast_length`], [`fast_array_struct`]) that read the held acquisition directly: these
+/// are the hottest attributes, and pyo3's getter trampoline (interpreter-lock bookkeeping in
+/// a thread-local, a panic guard, error conversion) costs as much as the work itself.
+/// Before first use, and whenever the fast path does not apply, they call pyo3's getter, so
+/// behaviour is unchanged. Subclasses inherit the descriptors, as they would pyo3's.
+///
+/// Cost in code: this function and the two getters, about 90 lines, each unsafe block with
+/// its reason.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+pub fn install_fast_getters(ty: &Bound<'_, pyo3::types::PyType>) -> PyResult<()> {
+    replace_getter(ty, c"length", fast_length)?;
+    replace_getter(ty, c"__array_struct__", fast_array_struct)
+}
+
+/// Puts a getset descriptor calling `get` in place of pyo3's descriptor `name` on `ty`,
+/// keeping its name and doc; `get` receives pyo3's `PyGetSetDef` as its closure, to call
+/// for the slow path.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+fn replace_getter(
+    ty: &Bound<'_, pyo3::types::PyType>,
+    name: &std::ffi::CStr,
+    get: ffi::getter,
+) -> PyResult<()> {
+    let py = ty.py();
+    let old = ty.getattr(name.to_str().map_err(|e| PyValueError::new_err(e.to_string()))?)?;
+    // SAFETY: reading the type of a live object.
+    let is_getset = unsafe { ffi::Py_TYPE(old.as_ptr()) == &raw mut ffi::PyGetSetDescr_Type };
+    if !is_getset {
+        return Err(PyTypeError::new_err("expected pyo3's getset descriptor"));
+    }
+    // SAFETY: `old` is a getset descriptor (checked), so it has this layout; its definition
+    // is owned by the type object pyo3 created, which lives as long as the interpreter (and
+    // the descriptor is kept alive below, to be sure).
+    let original = unsafe { (*old.as_ptr().cast::<ffi::PyGetSetDescrObject>()).d_getset };
+    // SAFETY: as above, `original` points to a valid definition.
+    let (def_name, doc) = unsafe { ((*original).name, (*original).doc) };
+    // The new descriptor points to its definition for as long as it exists: forever.
+    let def = Box::leak(Box::new(ffi::PyGetSetDef {
+        name: def_name,
+        get: Some(get),
+        set: None,
+        doc,
+        closure: original.cast(),
+    }));
+    // SAFETY: `ty` is our heap type and `def` a valid, never-freed definition.
+    let descr =
+        unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewGetSet(ty.as_type_ptr(), def)) }?;
+    // SAFETY: a heap type always has its dict; the type is fully built, not yet used by any
+    // instance, and PyType_Modified drops any cached lookup of the old descriptor.
+    let rc = unsafe {
+        let rc =
+            ffi::PyDict_SetItemString((*ty.as_type_ptr()).tp_dict, name.as_ptr(), descr.as_ptr());
+        ffi::PyType_Modified(ty.as_type_ptr());
+        rc
+    };
+    if rc != 0 {
+        return Err(PyErr::fetch(py));
+    }
+    // pyo3's descriptor (and so its definition) stays alive with the interpreter.
+    std::mem::forget(old);
+    Ok(())
+}
+
+/// Calls pyo3's getter, whose definition is the closure of our descriptor.
+///
+/// # Safety
+///
+/// As for a getter: `slf` is an instance of the descriptor's type and `closure` the
+/// `PyGetSetDef` [`replace_getter`] stored.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+unsafe fn slow_getter(
+    slf: *mut ffi::PyObject,
+    closure: *mut std::ffi::c_void,
+) -> *mut ffi::PyObject {
+    // SAFETY: the closure is pyo3's valid definition, which has a getter.
+    unsafe {
+        let original = closure.cast::<ffi::PyGetSetDef>();
+        match (*original).get {
+            Some(get) => get(slf, (*original).closure),
+            None => ptr::null_mut(),
+        }
+    }
+}
+
+/// The held acquisition of `slf`, if there is one.
+///
+/// # Safety
+///
+/// `slf` is a live `BufferProxy` (or subclass) instance and the interpreter is attached:
+/// CPython checks the instance's type before it calls a descriptor's getter.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+unsafe fn held_now<'a>(py: Python<'_>, slf: *mut ffi::PyObject) -> Option<&'a Acquired> {
+    // SAFETY: the caller's guarantee; a frozen class is read without a borrow flag, and the
+    // held slot's value lives as long as the proxy, which the caller's reference keeps.
+    unsafe {
+        let proxy = pyo3::Borrowed::from_ptr(py, slf).cast_unchecked::<BufferProxy>();
+        let held: *const Acquired = proxy.get().held.get()?;
+        Some(&*held)
+    }
+}
+
+/// `proxy.length` once the memory is held: the layout's length, with no trampoline.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+unsafe extern "C" fn fast_length(
+    slf: *mut ffi::PyObject,
+    closure: *mut std::ffi::c_void,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a getter with the interpreter attached.
+    let py = unsafe { Python::assume_attached() };
+    // Nothing below can panic; the guard only makes sure no panic crosses into C.
+    let result = std::panic::catch_unwind(|| {
+        // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
+        match unsafe { held_now(py, slf) } {
+            // SAFETY: creating an int needs only the attached interpreter.
+            Some(held) => unsafe { ffi::PyLong_FromSsize_t(held.view().layout.len()) },
+            // SAFETY: the getter's own arguments, passed on to pyo3's getter.
+            None => unsafe { slow_getter(slf, closure) },
+        }
+    });
+    result.unwrap_or_else(|_| panic_to_error(py))
+}
+
+/// `proxy.__array_struct__` once the memory is held: the capsule, with no trampoline.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+unsafe extern "C" fn fast_array_struct(
+    slf: *mut ffi::PyObject,
+    closure: *mut std::ffi::c_void,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a getter with the interpreter attached.
+    let py = unsafe { Python::assume_attached() };
+    let result = std::panic::catch_unwind(|| {
+        // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
+        let Some(held) = (unsafe { held_now(py, slf) }) else {
+            // SAFETY: the getter's own arguments, passed on to pyo3's getter.
+            return unsafe { slow_getter(slf, closure) };
+        };
+        // SAFETY: `slf` is a live object the caller holds; the capsule takes a new reference.
+        let owner = unsafe { Bound::from_borrowed_ptr(py, slf) }.unbind();
+        match interface::array_struct(py, held.view(), owner) {
+            Ok(capsule) => capsule.into_ptr(),
+            Err(err) => {
+                err.restore(py);
+                ptr::null_mut()
+            }
+        }
+    });
+    result.unwrap_or_else(|_| panic_to_error(py))
+}
+
+/// Sets a `PanicException` and returns NULL: what a getter reports when Rust panicked.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+fn panic_to_error(py: Python<'_>) -> *mut ffi::PyObject {
+    pyo3::panic::PanicException::new_err("panic in a BufferProxy getter").restore(py);
+    ptr::null_mut()
+}
