@@ -1,4 +1,4 @@
-"""`length` and `__array_struct__` have getters written as plain C functions that read the
+"""`length`, `raw` and `__array_struct__` have getters written as plain C functions that read the
 held acquisition directly, falling back to the ordinary getters otherwise (before first
 use, errors). Every path must behave exactly as the ordinary getter: before first use, on
 a subclass, after ``__init__`` replaced the parent, with errors, and as descriptors.
@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from cstructs import PyArrayInterface
 
+import bufferproxy
 from bufferproxy import BufferProxy, get_array_interface
 
-NAMES = ["length", "__array_struct__"]
+GIL_THRESHOLD = bufferproxy._bufferproxy._GIL_RELEASE_THRESHOLD
+
+NAMES = ["length", "raw", "__array_struct__"]
 
 
 def interface_of(capsule):
@@ -134,3 +137,49 @@ def test_many_reads_do_not_leak():
         capsule = proxy.__array_struct__
         del capsule
     assert sys.getrefcount(proxy) == refs
+
+
+def test_raw_every_path_gives_the_same_bytes():
+    base = np.arange(4096, dtype=np.uint8) ^ 0xA5
+    cases = {
+        "C": base[:64].reshape(8, 8),
+        "F": np.asfortranarray(base[:64].reshape(8, 8)),  # contiguous: memory order
+        "strided": base[:128].reshape(8, 16)[:, ::2],  # the gather (fallback)
+        "negative": base[:64][::-1],
+        "empty": base[:0],
+    }
+    for name, arr in cases.items():
+        proxy = BufferProxy(arr)
+        first = proxy.raw  # first use: the ordinary getter
+        again = proxy.raw  # held: the fast path where it applies
+        expected = arr.tobytes(order="A") if name == "F" else arr.tobytes()
+        assert first == again == expected, name
+
+
+def test_raw_fast_path_limits():
+    calls = []
+    data = bytearray(range(256)) * (GIL_THRESHOLD // 256 + 1)
+    for n in (GIL_THRESHOLD - 1, GIL_THRESHOLD):  # below: fast path; at: the detached copy
+        proxy = BufferProxy({"shape": (n,), "typestr": "|u1", "data": data, "before": calls.append})
+        assert proxy.raw == bytes(data[:n])
+        assert proxy.raw == bytes(data[:n])
+    assert calls == [None, None]
+    null = BufferProxy({"shape": (4,), "typestr": "|u1", "data": (0, True)})
+    assert null.length == 4  # held, at NULL
+    for _ in range(2):
+        with pytest.raises(ValueError, match="NULL"):
+            _ = null.raw
+    empty_null = BufferProxy({"shape": (0,), "typestr": "|u1", "data": (0, True)})
+    assert empty_null.raw == b""
+    assert empty_null.raw == b""
+
+
+def test_raw_of_a_subclass_and_a_replaced_parent():
+    class Sub(BufferProxy):
+        pass
+
+    sub = Sub(np.arange(3, dtype=np.uint8))
+    assert sub.raw == sub.raw == b"\x00\x01\x02"
+    proxy = BufferProxy(b"abc")
+    proxy.__init__(b"defg")
+    assert proxy.raw == proxy.raw == b"defg"

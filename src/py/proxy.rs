@@ -726,18 +726,20 @@ fn advise_huge_pages(out: &mut [MaybeUninit<u8>]) {
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages(_out: &mut [MaybeUninit<u8>]) {}
 
-/// Replaces pyo3's getters of `length` and `__array_struct__` with plain C functions
-/// ([`fast_length`], [`fast_array_struct`]) that read the held acquisition directly: these
+/// Replaces pyo3's getters of `length`, `raw` and `__array_struct__` with plain C functions
+/// ([`fast_length`], [`fast_raw`], [`fast_array_struct`]) that read the held acquisition
+/// directly: these
 /// are the hottest attributes, and pyo3's getter trampoline (interpreter-lock bookkeeping in
 /// a thread-local, a panic guard, error conversion) costs as much as the work itself.
 /// Before first use, and whenever the fast path does not apply, they call pyo3's getter, so
 /// behaviour is unchanged. Subclasses inherit the descriptors, as they would pyo3's.
 ///
-/// Cost in code: this function and the two getters, about 90 lines, each unsafe block with
-/// its reason.
+/// Cost in code: this function and the three getters, about 120 lines, each unsafe block
+/// with its reason.
 #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
 pub fn install_fast_getters(ty: &Bound<'_, pyo3::types::PyType>) -> PyResult<()> {
     replace_getter(ty, c"length", fast_length)?;
+    replace_getter(ty, c"raw", fast_raw)?;
     replace_getter(ty, c"__array_struct__", fast_array_struct)
 }
 
@@ -844,6 +846,42 @@ unsafe extern "C" fn fast_length(
             Some(held) => unsafe { ffi::PyLong_FromSsize_t(held.view().layout.len()) },
             // SAFETY: the getter's own arguments, passed on to pyo3's getter.
             None => unsafe { slow_getter(slf, closure) },
+        }
+    });
+    result.unwrap_or_else(|_| panic_to_error(py))
+}
+
+/// `proxy.raw` once the memory is held, for contiguous data below the size where the copy
+/// releases the interpreter: one `bytes` object made from the memory, with no trampoline.
+/// Anything else (strided data, large copies, NULL) takes pyo3's getter.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+unsafe extern "C" fn fast_raw(
+    slf: *mut ffi::PyObject,
+    closure: *mut std::ffi::c_void,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a getter with the interpreter attached.
+    let py = unsafe { Python::assume_attached() };
+    let result = std::panic::catch_unwind(|| {
+        // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
+        let small = unsafe { held_now(py, slf) }.map(Acquired::view).filter(|view| {
+            view.layout.is_contiguous()
+                && !view.null_bytes()
+                && view.layout.len().unsigned_abs() < DETACH_THRESHOLD
+        });
+        let Some(view) = small else {
+            // SAFETY: the getter's own arguments, passed on to pyo3's getter.
+            return unsafe { slow_getter(slf, closure) };
+        };
+        // SAFETY: as in `raw`: the view's memory is not NULL (checked) and is readable over
+        // its extent while the proxy, which `slf` keeps alive, holds it.
+        let (mem, origin) = unsafe { view.span() };
+        match contiguous_bytes(mem, origin, &view.layout) {
+            // SAFETY: `bytes` is a valid slice; the call copies it into a new object.
+            Ok(Some(bytes)) => unsafe {
+                ffi::PyBytes_FromStringAndSize(bytes.as_ptr().cast(), bytes.len() as isize)
+            },
+            // SAFETY: the getter's own arguments, passed on to pyo3's getter.
+            _ => unsafe { slow_getter(slf, closure) },
         }
     });
     result.unwrap_or_else(|_| panic_to_error(py))
