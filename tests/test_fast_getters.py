@@ -101,7 +101,8 @@ def test_after_init_replaced_the_parent():
     proxy = BufferProxy(np.zeros(2, np.uint8))
     proxy.__init__(np.zeros(5, np.uint8))  # before first use: the new parent counts
     assert proxy.length == 5
-    assert interface_of(proxy.__array_struct__).shape[0] == 5
+    capsule = proxy.__array_struct__  # kept: the interface lives inside the capsule
+    assert interface_of(capsule).shape[0] == 5
     with pytest.raises(TypeError, match="re-initialised"):
         proxy.__init__(np.zeros(7, np.uint8))
     assert proxy.length == 5
