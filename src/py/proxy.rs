@@ -214,6 +214,7 @@ impl BufferProxy {
             let view = desc.mapping.view(py, Keep::default())?;
             let grant = negotiate(&view.layout, view.readonly, flags)?;
             usable(&view)?;
+            view.audit(py)?;
             if let Some(before) = &desc.before {
                 before.call1(py, (desc.parent.clone_ref(py),))?;
             }
@@ -223,6 +224,7 @@ impl BufferProxy {
         let view = acquire_exporter(&self.source(py)?, flags)?;
         let grant = negotiate(&view.layout, view.readonly, flags)?;
         usable(&view)?;
+        view.audit(py)?;
         Ok((Acquired::Exported(view), grant))
     }
 

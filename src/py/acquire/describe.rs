@@ -248,6 +248,7 @@ impl Mapping {
         match &self.data {
             MappingData::Address { addr, readonly } => {
                 View::new(*addr, self.layout.clone(), self.format, *readonly, keep)
+                    .map(View::at_raw_address)
             }
             MappingData::Object { obj, offset } => {
                 let guard = data_object(obj.bind(py))?;

@@ -193,5 +193,5 @@ unsafe fn view_from_interface(
         arraystruct_item(inter.typekind as u8, inter.itemsize, inter.flags & pai::NOTSWAPPED != 0)?;
     let format = (item.format(), item);
     let keep = Keep { objects: vec![parent.clone().unbind(), capsule.unbind()], buffer: None };
-    View::new(inter.data as usize, layout, format, readonly, keep)
+    View::new(inter.data as usize, layout, format, readonly, keep).map(View::at_raw_address)
 }

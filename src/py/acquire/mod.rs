@@ -17,6 +17,15 @@ use crate::core::format::{Format, Item};
 use crate::core::Layout;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyBool;
+use std::ffi::{c_char, c_int, c_ulonglong};
+
+extern "C" {
+    /// CPython's `PySys_Audit` (PEP 578; public since 3.8, in the limited API from 3.13),
+    /// which pyo3's ffi does not declare.
+    #[link_name = "PySys_Audit"]
+    fn audit_sys(event: *const c_char, format: *const c_char, ...) -> c_int;
+}
 
 /// What keeps a view's memory valid.
 #[derive(Default)]
@@ -48,6 +57,10 @@ pub struct View {
     swapped: bool,
     /// Whether consumers must not write.
     pub readonly: bool,
+    /// Whether `addr` is a raw address that no buffer export vouches for (a description's
+    /// `(address, readonly)`, an `__array_interface__` tuple, an `__array_struct__`
+    /// capsule): its use is audited ([`View::audit`]).
+    raw_address: bool,
     /// What keeps the memory alive.
     pub keep: Keep,
 }
@@ -75,7 +88,47 @@ impl View {
             }
         }
         let (kind, swapped) = (item.kind, item.swapped);
-        Ok(View { addr, layout, format, kind, swapped, readonly, keep })
+        Ok(View { addr, layout, format, kind, swapped, readonly, raw_address: false, keep })
+    }
+
+    /// Marks the address as raw: no buffer export vouches for it.
+    fn at_raw_address(mut self) -> Self {
+        self.raw_address = true;
+        self
+    }
+
+    /// Raises the audit event `bufferproxy.address(address, lo, hi, readonly)` for a view
+    /// at a raw address (PEP 578, as ctypes raises `ctypes.string_at`): `lo`..`hi` is the
+    /// absolute byte range the layout spans (`lo == hi == address` when it spans none).
+    /// A hook that raises refuses the use; a view whose memory an export holds raises
+    /// nothing. Called after validation, before `before` runs or any byte is touched.
+    pub fn audit(&self, py: Python<'_>) -> PyResult<()> {
+        if !self.raw_address {
+            return Ok(());
+        }
+        let extent = self.layout.extent();
+        // View::new checked that a non-empty extent does not wrap around the address space.
+        let lo = self.addr.wrapping_add_signed(extent.lo) as c_ulonglong;
+        let hi = self.addr.wrapping_add_signed(extent.hi) as c_ulonglong;
+        let readonly = PyBool::new(py, self.readonly);
+        // SAFETY: the interpreter is attached (`py`); the format's four codes match the
+        // four arguments (three unsigned long longs and a borrowed object, which
+        // Py_BuildValue's `O` increfs). PySys_Audit returns -1 with an exception set when a
+        // hook raises, and at once when no hook is installed.
+        let rc = unsafe {
+            audit_sys(
+                c"bufferproxy.address".as_ptr(),
+                c"KKKO".as_ptr(),
+                self.addr as c_ulonglong,
+                lo,
+                hi,
+                readonly.as_ptr(),
+            )
+        };
+        if rc < 0 {
+            return Err(PyErr::fetch(py));
+        }
+        Ok(())
     }
 
     /// The table's item that the format describes.
