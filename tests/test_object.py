@@ -2,6 +2,8 @@
 
 import array
 import gc
+import sys
+import tracemalloc
 import weakref
 
 import numpy as np
@@ -204,6 +206,48 @@ def test_instance_dict_is_the_same_object_each_time():
     d["via_dict"] = 1
     assert proxy.via_dict == 1
     assert proxy.__dict__ is d
+
+
+def allocated_by(make, count=200):
+    """Bytes the Python allocator holds per object for `count` objects made by `make`."""
+    keep = [None] * count
+    make()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for i in range(count):
+            keep[i] = make()
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return (after - before) / count
+
+
+def test_a_new_proxy_allocates_only_itself():
+    # No empty instance dict is made in advance (CPython 3.11 and 3.12 make one for every
+    # object of a type with __dict__): the proxy is its own object and nothing more.
+    proxy = BufferProxy(b"abcd")
+    assert not any(type(r) is dict for r in gc.get_referents(proxy))
+    assert allocated_by(lambda: BufferProxy(b"abcd")) == sys.getsizeof(proxy)
+    # The dict appears when it is first needed, and then stays.
+    proxy.tag = 1
+    assert {"tag": 1} in gc.get_referents(proxy)
+    assert BufferProxy(b"abcd").__dict__ == {}
+    assert vars(BufferProxy(b"abcd")) == {}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda p: BufferProxy.__new__(BufferProxy, p), id="__new__"),
+        pytest.param(lambda p: type("Sub", (BufferProxy,), {})(p), id="subclass"),
+    ],
+)
+def test_proxies_made_the_slow_way_have_a_working_dict(make):
+    proxy = make(b"abcd")
+    proxy.tag = 1
+    assert proxy.__dict__ == {"tag": 1}
+    assert proxy.length == 4
 
 
 def test_setting_instance_attributes_does_not_export():

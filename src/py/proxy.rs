@@ -589,7 +589,10 @@ unsafe extern "C" fn construct(
         if exact && nargs == 1 && nkw == 0 {
             // SAFETY: one positional argument, a borrowed reference.
             let parent = unsafe { Bound::from_borrowed_ptr(py, *args) }.unbind();
-            return Py::new(py, BufferProxy::new(Some(parent))).map(|p| p.into_any().into_ptr());
+            let obj = Py::new(py, BufferProxy::new(Some(parent)))?.into_any().into_ptr();
+            // SAFETY: `obj` is a new instance of our exact type, referenced only here.
+            unsafe { drop_eager_dict(obj) };
+            return Ok(obj);
         }
         // SAFETY: the usual `type.__call__` (tp_new then tp_init), called with the
         // interpreter attached on our own type object and freshly built arguments.
@@ -607,6 +610,35 @@ unsafe extern "C" fn construct(
             ptr::null_mut()
         }
     }
+}
+
+/// Frees the empty instance dict that CPython 3.11 and 3.12 create with every object of a
+/// type with a `__dict__` (`object.__new__` fills it in eagerly; 3.13 does not). Most
+/// proxies never get an attribute, and the dict is 64 bytes, most of a proxy's own size.
+/// An empty dict slot is what CPython expects: the first attribute set or `__dict__` read
+/// creates the dict then.
+///
+/// # Safety
+///
+/// `obj` is a new instance of [`BufferProxy`]'s exact type that nothing else references yet.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+unsafe fn drop_eager_dict(obj: *mut ffi::PyObject) {
+    #[cfg(not(Py_3_13))]
+    {
+        // SAFETY: the type has a `__dict__` (`#[pyclass(dict)]`), so `tp_dictoffset` is
+        // the positive offset of the instance's dict pointer (NULL or a dict we own).
+        unsafe {
+            let offset = (*ffi::Py_TYPE(obj)).tp_dictoffset;
+            let slot = obj.cast::<u8>().offset(offset).cast::<*mut ffi::PyObject>();
+            let dict = *slot;
+            if !dict.is_null() && ffi::PyDict_Size(dict) == 0 {
+                *slot = ptr::null_mut();
+                ffi::Py_DECREF(dict);
+            }
+        }
+    }
+    #[cfg(Py_3_13)]
+    let _ = obj;
 }
 
 /// `type.__call__(callable, *args, **kwargs)` from vectorcall arguments.
