@@ -8,7 +8,9 @@ message fragment in its message (or, for rows marked "—", raise nothing).
 import builtins
 import ctypes
 import gc
+import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -179,6 +181,45 @@ def readonly_array():
     return array
 
 
+REFUSAL = "the audit hook refused bufferproxy.address"
+
+_REFUSED_SCRIPT = f"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import test_bad_input_table as table
+
+def hook(event, args):
+    if event == "bufferproxy.address":
+        raise PermissionError({REFUSAL!r})
+
+sys.addaudithook(hook)
+try:
+    eval(sys.argv[2], dict(table.NAMES))
+    print(json.dumps(None))
+except Exception as exc:
+    print(json.dumps([type(exc).__name__, str(exc)]))
+"""
+
+
+def refused(expression):
+    """Evaluates `expression` (these names) in a child interpreter whose audit hook refuses
+    every `bufferproxy.address` event (a hook cannot be removed); re-raises what it raised."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _REFUSED_SCRIPT, str(Path(__file__).parent), expression],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"the child failed: {proc.stderr[-2000:]}")
+    raised = json.loads(proc.stdout)
+    if raised is not None:
+        name, message = raised
+        exc_type = NAMES[name] if name in NAMES else getattr(builtins, name)
+        raise exc_type(message)
+
+
 NAMES = {
     "ADDRESS": ADDRESS,
     "MISSING": MISSING,
@@ -206,6 +247,7 @@ NAMES = {
     "get_array_interface": get_array_interface,
     "released_memoryview": released_memoryview,
     "readonly_array": readonly_array,
+    "refused": refused,
 }
 
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
