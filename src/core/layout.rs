@@ -66,10 +66,11 @@ impl Extent {
 /// assert!(!image.is_c_contiguous()); // the padding is a gap
 /// # Ok::<(), bufferproxy::core::Error>(())
 /// ```
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub struct Layout {
-    shape: Dims,
-    strides: Dims,
+    /// The shape, then the strides: one inline buffer up to two dimensions, which keeps a
+    /// layout at 80 bytes (proxies hold several copies of it).
+    dims: Dims,
     itemsize: isize,
     len: isize,
     extent: Extent,
@@ -81,11 +82,21 @@ pub struct Layout {
 impl Clone for Layout {
     fn clone(&self) -> Self {
         // `from_slice` copies `Copy` items in one go; the derived clone pushes them one by one.
-        Layout {
-            shape: Dims::from_slice(&self.shape),
-            strides: Dims::from_slice(&self.strides),
-            ..*self
-        }
+        Layout { dims: Dims::from_slice(&self.dims), ..*self }
+    }
+}
+
+impl std::fmt::Debug for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Layout")
+            .field("shape", &self.shape())
+            .field("strides", &self.strides())
+            .field("itemsize", &self.itemsize)
+            .field("len", &self.len)
+            .field("extent", &self.extent)
+            .field("c_contiguous", &self.c_contiguous)
+            .field("f_contiguous", &self.f_contiguous)
+            .finish()
     }
 }
 
@@ -137,29 +148,27 @@ impl Layout {
         }
         let len = checked_len(shape, itemsize)
             .ok_or_else(|| value_error!("'shape' {shape:?} with item size {itemsize} gives a length beyond the address space"))?;
-        let strides = match strides {
-            Some(s) if s.len() != shape.len() => {
+        let ndim = shape.len();
+        let mut dims = Dims::from_elem(0, 2 * ndim);
+        dims[..ndim].copy_from_slice(shape);
+        match strides {
+            Some(s) if s.len() != ndim => {
                 return Err(value_error!("'shape' and 'strides' are not the same length"));
             }
-            Some(s) => Dims::from_slice(s),
-            None => c_strides(shape, itemsize).ok_or_else(|| {
-                value_error!("'shape' {shape:?} is too large for C-order strides")
-            })?,
-        };
-        let extent = checked_extent(shape, &strides, itemsize).ok_or_else(|| {
+            Some(s) => dims[ndim..].copy_from_slice(s),
+            None => {
+                if !fill_c_strides(&mut dims[ndim..], shape, itemsize) {
+                    return Err(value_error!("'shape' {shape:?} is too large for C-order strides"));
+                }
+            }
+        }
+        let strides = &dims[ndim..];
+        let extent = checked_extent(shape, strides, itemsize).ok_or_else(|| {
             value_error!("'strides' {strides:?} with 'shape' {shape:?} span more bytes than the address space")
         })?;
-        let c_contiguous = contig::is_c_contiguous(shape, &strides, itemsize);
-        let f_contiguous = contig::is_f_contiguous(shape, &strides, itemsize);
-        Ok(Layout {
-            shape: Dims::from_slice(shape),
-            strides,
-            itemsize,
-            len,
-            extent,
-            c_contiguous,
-            f_contiguous,
-        })
+        let c_contiguous = contig::is_c_contiguous(shape, strides, itemsize);
+        let f_contiguous = contig::is_f_contiguous(shape, strides, itemsize);
+        Ok(Layout { dims, itemsize, len, extent, c_contiguous, f_contiguous })
     }
 
     /// A one-dimensional run of `len` bytes (item size 1, format `"B"`).
@@ -180,18 +189,18 @@ impl Layout {
 
     /// Length of each dimension.
     pub fn shape(&self) -> &[isize] {
-        &self.shape
+        &self.dims[..self.ndim()]
     }
 
     /// Byte step of each dimension: the given strides, or the C-order ones computed by
     /// [`c_strides`] when none were given.
     pub fn strides(&self) -> &[isize] {
-        &self.strides
+        &self.dims[self.ndim()..]
     }
 
     /// Number of dimensions.
     pub fn ndim(&self) -> usize {
-        self.shape.len()
+        self.dims.len() / 2
     }
 
     /// Size of one item in bytes.
@@ -286,14 +295,27 @@ pub fn checked_len(shape: &[isize], itemsize: isize) -> Option<isize> {
 /// assert!(c_strides(&[isize::MAX, 2], 1).is_none());
 /// ```
 pub fn c_strides(shape: &[isize], itemsize: isize) -> Option<Dims> {
-    let empty = shape.contains(&0);
     let mut strides: Dims = smallvec::smallvec![0; shape.len()];
+    fill_c_strides(&mut strides, shape, itemsize).then_some(strides)
+}
+
+/// Writes the C-order strides of `shape` into `strides` (as long as `shape`); false if
+/// they do not fit `isize`.
+fn fill_c_strides(strides: &mut [isize], shape: &[isize], itemsize: isize) -> bool {
+    let empty = shape.contains(&0);
     let mut step = itemsize;
     for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
         *stride = step;
-        step = if empty { step.wrapping_mul(dim) } else { step.checked_mul(dim)? };
+        step = if empty {
+            step.wrapping_mul(dim)
+        } else {
+            match step.checked_mul(dim) {
+                Some(s) => s,
+                None => return false,
+            }
+        };
     }
-    Some(strides)
+    true
 }
 
 /// The byte extent of a layout, or `None` if it does not fit `isize`.
@@ -331,6 +353,18 @@ pub fn checked_extent(shape: &[isize], strides: &[isize], itemsize: isize) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_layout_is_80_bytes_and_keeps_two_dimensions_inline() {
+        assert_eq!(std::mem::size_of::<Layout>(), 80);
+        let image = Layout::new(&[480, 640], None, 4).unwrap();
+        assert!(!image.dims.spilled());
+        assert_eq!((image.shape(), image.strides()), (&[480, 640][..], &[2560, 4][..]));
+        let pixels = Layout::new(&[480, 640, 4], Some(&[2816, 4, 1]), 1).unwrap();
+        assert_eq!((pixels.shape(), pixels.strides()), (&[480, 640, 4][..], &[2816, 4, 1][..]));
+        assert_eq!(pixels.clone(), pixels);
+    }
 
     #[test]
     fn default_strides_are_c_order() {

@@ -49,7 +49,7 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<View> 
         negotiate(&layout, guard.readonly(), flags)?;
         let format = guard.format()?;
         let (addr, readonly) = (guard.addr(), guard.readonly());
-        let keep = Keep { objects: Vec::new(), buffer: Some(guard) };
+        let keep = Keep { buffer: Some(guard), ..Keep::default() };
         return View::new(addr, layout, format, readonly, keep);
     }
     if let Ok(Some(capsule)) = optional_attr(obj, intern!(py, "__array_struct__")) {
@@ -63,7 +63,7 @@ pub fn acquire_exporter(obj: &Bound<'_, PyAny>, flags: c_int) -> PyResult<View> 
     let last_err = match optional_attr(obj, name) {
         Ok(Some(dict)) => match dict.cast::<PyDict>() {
             Ok(dict) => {
-                let keep = Keep { objects: vec![obj.clone().unbind()], buffer: None };
+                let keep = Keep { object: Some(obj.clone().unbind()), ..Keep::default() };
                 let writable = flags & flags::WRITABLE != 0;
                 return parse_mapping(&Fields::read(dict)?, writable)?.view(py, keep);
             }
@@ -192,6 +192,10 @@ unsafe fn view_from_interface(
     let item =
         arraystruct_item(inter.typekind as u8, inter.itemsize, inter.flags & pai::NOTSWAPPED != 0)?;
     let format = (item.format(), item);
-    let keep = Keep { objects: vec![parent.clone().unbind(), capsule.unbind()], buffer: None };
+    let keep = Keep {
+        object: Some(parent.clone().unbind()),
+        capsule: Some(capsule.unbind()),
+        buffer: None,
+    };
     View::new(inter.data as usize, layout, format, readonly, keep).map(View::at_raw_address)
 }

@@ -30,8 +30,10 @@ extern "C" {
 /// What keeps a view's memory valid.
 #[derive(Default)]
 pub struct Keep {
-    /// An object whose lifetime bounds the memory (parent, capsule, ...).
-    pub objects: Vec<Py<PyAny>>,
+    /// An object whose lifetime bounds the memory (an array-interface parent).
+    pub object: Option<Py<PyAny>>,
+    /// The `__array_struct__` capsule the memory was described by.
+    pub capsule: Option<Py<PyAny>>,
     /// An export held open on the memory's owner.
     pub buffer: Option<BufferGuard>,
 }
@@ -39,7 +41,8 @@ pub struct Keep {
 impl Keep {
     /// Every Python object referenced, for the garbage collector.
     pub fn referents(&self) -> impl Iterator<Item = &Py<PyAny>> {
-        self.objects.iter().chain(self.buffer.as_ref().and_then(BufferGuard::owner))
+        let owner = self.buffer.as_ref().and_then(BufferGuard::owner);
+        self.object.iter().chain(&self.capsule).chain(owner)
     }
 }
 
