@@ -28,7 +28,7 @@
 //! of a frozen ABI, and their Python glue attaches to the interpreter in destructors, which
 //! the deleter below must not do during finalisation.
 
-use super::acquire::View;
+use super::acquire::ViewRef;
 use crate::core::format::{format_item, kind};
 use crate::core::{Error, Layout};
 use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
@@ -243,7 +243,7 @@ pub fn dlpack_request(
 /// or item types DLPack cannot describe (see the module documentation).
 pub fn to_dlpack<'py>(
     py: Python<'py>,
-    view: &View,
+    view: ViewRef<'_>,
     owner: Py<PyAny>,
     versioned: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -253,7 +253,7 @@ pub fn to_dlpack<'py>(
              read-only; ask for DLPack 1.0 or later (max_version=(1, 0))",
         ));
     }
-    let dims = element_dims(&view.layout)?;
+    let dims = element_dims(view.layout)?;
     let dtype = data_type(view.format.as_bytes(), view.layout.itemsize())?;
     let ndim = i32::try_from(view.layout.ndim())
         .map_err(|_| PyBufferError::new_err("too many dimensions for DLPack"))?;

@@ -2,7 +2,7 @@
 //! `__array_struct__` (a capsule holding a `PyArrayInterface`), and
 //! `get_array_interface`, which reads a capsule back into a dict.
 
-use super::acquire::{capsule_interface, interface_dims, View};
+use super::acquire::{capsule_interface, interface_dims, ViewRef};
 use super::ffi::{pai, PyArrayInterface};
 use crate::core::format::{kind, NATIVE_ORDER, SWAPPED_ORDER};
 use crate::core::layout::{c_strides, Dims};
@@ -16,7 +16,7 @@ use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
 
 /// The `__array_interface__` dict of a view.
-pub fn interface_dict<'py>(py: Python<'py>, view: &View) -> PyResult<Bound<'py, PyDict>> {
+pub fn interface_dict<'py>(py: Python<'py>, view: ViewRef<'_>) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item(intern!(py, "version"), 3)?;
     d.set_item(intern!(py, "typestr"), view.item().typestr())?;
@@ -27,7 +27,7 @@ pub fn interface_dict<'py>(py: Python<'py>, view: &View) -> PyResult<Bound<'py, 
 }
 
 /// The `PAI_*` flags of a view.
-fn interface_flags(view: &View) -> c_int {
+fn interface_flags(view: ViewRef<'_>) -> c_int {
     let mut flags = pai::ALIGNED;
     if !view.readonly {
         flags |= pai::WRITEABLE;
@@ -77,7 +77,7 @@ unsafe extern "C" fn destroy_array_struct(capsule: *mut ffi::PyObject) {
 /// `owner` (and so the memory) alive as long as the capsule lives.
 pub fn array_struct<'py>(
     py: Python<'py>,
-    view: &View,
+    view: ViewRef<'_>,
     owner: Py<PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let raw = Box::into_raw(Box::new(ArrayStruct {

@@ -1,7 +1,9 @@
 //! The `BufferProxy` class: thin Python methods over [`acquire`](super::acquire),
 //! [`export`], [`interface`] and the core.
 
-use super::acquire::{acquire_exporter, parse_mapping, Fields, Keep, Mapping, View};
+use super::acquire::{
+    acquire_exporter, parse_mapping, BufferGuard, Fields, Keep, Mapping, View, ViewRef,
+};
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
 use super::slot::{Claim, FirstUse, ObjectCell, Slot};
@@ -16,12 +18,33 @@ use std::ffi::c_int;
 use std::mem::MaybeUninit;
 use std::ptr;
 
-/// A dict description, read once: its memory and its callbacks.
+/// A dict description, read once: its memory, its callbacks, and the acquisition held
+/// from first use.
 struct Description {
     mapping: Mapping,
     parent: Py<PyAny>,
     before: Option<Py<PyAny>>,
     after: Option<Py<PyAny>>,
+    /// Set at first use; released when the description is dropped, after `after` runs.
+    held: Slot<DescribedHeld>,
+}
+
+/// What a description's held acquisition owns beyond the description itself: the `data`
+/// object's export, if any. The layout and format are read from the description, and its
+/// `after` is called when it drops: holding copies none of them.
+struct DescribedHeld {
+    data: Option<BufferGuard>,
+}
+
+impl Drop for Description {
+    fn drop(&mut self) {
+        // A held acquisition is released as an export's is: `after` first, then the data
+        // object's export (pygame's order).
+        if let Some(held) = self.held.take() {
+            drop(Python::attach(|py| AfterCall::new(py, self)));
+            drop(held);
+        }
+    }
 }
 
 impl Description {
@@ -34,6 +57,7 @@ impl Description {
             parent: fields.parent.map_or_else(|| py.None(), Bound::unbind),
             before: fields.before.map(Bound::unbind),
             after: fields.after.map(Bound::unbind),
+            held: Slot::new(),
         })
     }
 }
@@ -79,9 +103,16 @@ enum Acquired {
 }
 
 impl Acquired {
-    fn view(&self) -> &View {
+    fn view(&self) -> ViewRef<'_> {
         match self {
-            Acquired::Described { view, .. } | Acquired::Exported(view) => view,
+            Acquired::Described { view, .. } | Acquired::Exported(view) => view.borrowed(),
+        }
+    }
+
+    /// What it keeps alive, for the garbage collector.
+    fn keep(&self) -> &Keep {
+        match self {
+            Acquired::Described { view, .. } | Acquired::Exported(view) => &view.keep,
         }
     }
 }
@@ -89,11 +120,11 @@ impl Acquired {
 impl export::Describe for Acquired {
     fn memory(&self) -> Memory<'_> {
         let v = self.view();
-        Memory { addr: v.addr, layout: &v.layout, readonly: v.readonly }
+        Memory { addr: v.addr, layout: v.layout, readonly: v.readonly }
     }
 
     fn format(&self) -> ItemFormat {
-        ItemFormat::Inline(self.view().format)
+        ItemFormat::Inline(*self.view().format)
     }
 }
 
@@ -148,7 +179,7 @@ enum Purpose {
 }
 
 /// The error for touching the bytes of a view at NULL.
-fn null_bytes_error(view: &View, purpose: Purpose) -> PyErr {
+fn null_bytes_error(view: ViewRef<'_>, purpose: Purpose) -> PyErr {
     let len = view.layout.len();
     match purpose {
         Purpose::Export => PyBufferError::new_err(format!(
@@ -204,7 +235,7 @@ impl BufferProxy {
         flags: c_int,
         purpose: Purpose,
     ) -> PyResult<(Acquired, Grant)> {
-        let usable = |view: &View| {
+        let usable = |view: ViewRef<'_>| {
             if purpose != Purpose::Hold && view.null_bytes() {
                 return Err(null_bytes_error(view, purpose));
             }
@@ -213,8 +244,8 @@ impl BufferProxy {
         if let Some(desc) = self.description(py, flags & flags::WRITABLE != 0)? {
             let view = desc.mapping.view(py, Keep::default())?;
             let grant = negotiate(&view.layout, view.readonly, flags)?;
-            usable(&view)?;
-            view.audit(py)?;
+            usable(view.borrowed())?;
+            view.borrowed().audit(py)?;
             if let Some(before) = &desc.before {
                 before.call1(py, (desc.parent.clone_ref(py),))?;
             }
@@ -223,9 +254,44 @@ impl BufferProxy {
         }
         let view = acquire_exporter(&self.source(py)?, flags)?;
         let grant = negotiate(&view.layout, view.readonly, flags)?;
-        usable(&view)?;
-        view.audit(py)?;
+        usable(view.borrowed())?;
+        view.borrowed().audit(py)?;
         Ok((Acquired::Exported(view), grant))
+    }
+
+    /// Makes the held acquisition (first use), refusing bytes at NULL for `purpose`: for a
+    /// dict, the description's own (calling `before`), else the exporter's.
+    fn hold(&self, py: Python<'_>, purpose: Purpose) -> PyResult<()> {
+        let Some(desc) = self.description(py, false)? else {
+            let (acquired, _) = self.acquire(py, flags::RECORDS_RO, purpose)?;
+            // Only the gate's holder sets the slot, so nothing is rejected here; were
+            // something rejected, it would be released when `_rejected` drops.
+            let (_, _rejected) = self.held.set(Box::new(acquired));
+            return Ok(());
+        };
+        let data = desc.mapping.hold(py)?;
+        let view = desc.mapping.held_view(data.as_ref());
+        negotiate(view.layout, view.readonly, flags::RECORDS_RO)?;
+        if purpose != Purpose::Hold && view.null_bytes() {
+            return Err(null_bytes_error(view, purpose));
+        }
+        view.audit(py)?;
+        if let Some(before) = &desc.before {
+            before.call1(py, (desc.parent.clone_ref(py),))?;
+        }
+        let held = DescribedHeld { data };
+        let (_, _rejected) = desc.held.set(Box::new(held));
+        Ok(())
+    }
+
+    /// The held acquisition's view, if the first use has made it.
+    fn held_view(&self) -> Option<ViewRef<'_>> {
+        if let Some(held) = self.held.get() {
+            return Some(held.view());
+        }
+        let desc = self.description.get()?;
+        let held = desc.held.get()?;
+        Some(desc.mapping.held_view(held.data.as_ref()))
     }
 
     /// The acquisition held from first use until the proxy dies.
@@ -235,38 +301,34 @@ impl BufferProxy {
     /// interpreter released and then share what it left; if it failed, the next of them
     /// tries again. A first use from inside that first use (its `before` touching the
     /// proxy) raises `RuntimeError` instead of recursing.
-    fn held(&self, py: Python<'_>) -> PyResult<&Acquired> {
+    fn held(&self, py: Python<'_>) -> PyResult<ViewRef<'_>> {
         self.held_for(py, Purpose::Hold)
     }
 
     /// The held acquisition, for a use that touches the bytes (`raw`, `__dlpack__`): bytes
     /// at NULL are refused, and when this is the first use, before `before` runs and
     /// without holding anything.
-    fn held_for(&self, py: Python<'_>, purpose: Purpose) -> PyResult<&Acquired> {
-        let usable = |held: &'_ Acquired| {
-            let view = held.view();
+    fn held_for(&self, py: Python<'_>, purpose: Purpose) -> PyResult<ViewRef<'_>> {
+        let usable = |view: ViewRef<'_>| {
             if purpose != Purpose::Hold && view.null_bytes() {
                 return Err(null_bytes_error(view, purpose));
             }
             Ok(())
         };
         loop {
-            if let Some(held) = self.held.get() {
-                usable(held)?;
-                return Ok(held);
+            if let Some(view) = self.held_view() {
+                usable(view)?;
+                return Ok(view);
             }
             match self.first_use.claim(py) {
                 Claim::Mine(_gate) => {
                     // Another thread may have finished between the look and the claim.
-                    if let Some(held) = self.held.get() {
-                        usable(held)?;
-                        return Ok(held);
+                    if self.held_view().is_none() {
+                        self.hold(py, purpose)?;
                     }
-                    let (acquired, _) = self.acquire(py, flags::RECORDS_RO, purpose)?;
-                    // Only the gate's holder sets the slot, so nothing is rejected here;
-                    // were something rejected, it would be released when `_rejected` drops.
-                    let (kept, _rejected) = self.held.set(Box::new(acquired));
-                    return Ok(kept);
+                    let view = self.held_view().expect("the first use has held the memory");
+                    usable(view)?;
+                    return Ok(view);
                 }
                 Claim::Reentrant => {
                     return Err(PyRuntimeError::new_err(
@@ -379,14 +441,14 @@ impl BufferProxy {
     /// The size, in bytes, of the exported buffer (gaps of strided layouts excluded).
     #[getter]
     fn length(&self, py: Python<'_>) -> PyResult<isize> {
-        Ok(self.held(py)?.view().layout.len())
+        Ok(self.held(py)?.layout.len())
     }
 
     /// A copy of the exported buffer as bytes: contiguous data in memory order, anything
     /// else gathered in C (row-major) order with the gaps removed.
     #[getter]
     fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let view = self.held_for(py, Purpose::Copy)?.view();
+        let view = self.held_for(py, Purpose::Copy)?;
         let len = view.layout.len().unsigned_abs();
         // SAFETY: the view's memory is not NULL (`held_for` checked) and is readable over its
         // extent: it is held open (exports, buffer objects) or promised by the
@@ -395,7 +457,7 @@ impl BufferProxy {
         let (mem, origin) = unsafe { view.span() };
         // Contiguous data is copied once, as is; anything else is gathered in C order.
         // Either way the bytes object is written once, never zero-filled first.
-        let contiguous = contiguous_bytes(mem, origin, &view.layout)?;
+        let contiguous = contiguous_bytes(mem, origin, view.layout)?;
         if let Some(bytes) = contiguous.filter(|_| len < DETACH_THRESHOLD) {
             return Ok(PyBytes::new(py, bytes));
         }
@@ -404,7 +466,7 @@ impl BufferProxy {
                 out.write_copy_of_slice(bytes);
                 Ok(())
             }
-            None => gather_uninit(mem, origin, &view.layout, out),
+            None => gather_uninit(mem, origin, view.layout, out),
         })
     }
 
@@ -412,7 +474,7 @@ impl BufferProxy {
     /// ``typestr``, ``shape``, ``strides`` and ``data``.
     #[getter]
     fn __array_interface__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        interface::interface_dict(py, self.held(py)?.view())
+        interface::interface_dict(py, self.held(py)?)
     }
 
     /// Version 3 array interface, C level: a capsule holding a ``PyArrayInterface`` that
@@ -420,7 +482,7 @@ impl BufferProxy {
     #[getter]
     fn __array_struct__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        interface::array_struct(py, slf.get().held(py)?.view(), slf.clone().into_any().unbind())
+        interface::array_struct(py, slf.get().held(py)?, slf.clone().into_any().unbind())
     }
 
     /// Writes ``buffer`` (bytes, str as UTF-8, or a C-contiguous bytes-like object) into
@@ -471,7 +533,7 @@ impl BufferProxy {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<BufferProxy({})>", self.held(py)?.view().layout.len()))
+        Ok(format!("<BufferProxy({})>", self.held(py)?.layout.len()))
     }
 
     /// Buffer protocol export: each export is validated against the request flags and
@@ -505,13 +567,16 @@ impl BufferProxy {
             visit.call(&desc.before)?;
             visit.call(&desc.after)?;
             visit.call(desc.mapping.referent())?;
+            if let Some(held) = desc.held.get() {
+                visit.call(held.data.as_ref().and_then(BufferGuard::owner))?;
+            }
         }
         if let Some(acquired) = self.held.get() {
             if let Acquired::Described { after: Some(after), .. } = acquired {
                 visit.call(&after.after)?;
                 visit.call(&after.parent)?;
             }
-            for obj in acquired.view().keep.referents() {
+            for obj in acquired.keep().referents() {
                 visit.call(obj)?;
             }
         }
@@ -547,7 +612,7 @@ impl BufferProxy {
         let py = slf.py();
         let versioned = super::dlpack::dlpack_request(stream, max_version, dl_device, copy)?;
         let owner = slf.clone().into_any().unbind();
-        let view = slf.get().held_for(py, Purpose::Export)?.view();
+        let view = slf.get().held_for(py, Purpose::Export)?;
         super::dlpack::to_dlpack(py, view, owner, versioned)
     }
 
@@ -854,13 +919,13 @@ unsafe fn slow_getter(
 /// `slf` is a live `BufferProxy` (or subclass) instance and the interpreter is attached:
 /// CPython checks the instance's type before it calls a descriptor's getter.
 #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
-unsafe fn held_now<'a>(py: Python<'_>, slf: *mut ffi::PyObject) -> Option<&'a Acquired> {
+unsafe fn held_now<'a>(py: Python<'_>, slf: *mut ffi::PyObject) -> Option<ViewRef<'a>> {
     // SAFETY: the caller's guarantee; a frozen class is read without a borrow flag, and the
-    // held slot's value lives as long as the proxy, which the caller's reference keeps.
+    // held acquisition lives as long as the proxy, which the caller's reference keeps.
     unsafe {
         let proxy = pyo3::Borrowed::from_ptr(py, slf).cast_unchecked::<BufferProxy>();
-        let held: *const Acquired = proxy.get().held.get()?;
-        Some(&*held)
+        let proxy: *const BufferProxy = proxy.get();
+        (*proxy).held_view()
     }
 }
 
@@ -877,7 +942,7 @@ unsafe extern "C" fn fast_length(
         // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
         match unsafe { held_now(py, slf) } {
             // SAFETY: creating an int needs only the attached interpreter.
-            Some(held) => unsafe { ffi::PyLong_FromSsize_t(held.view().layout.len()) },
+            Some(view) => unsafe { ffi::PyLong_FromSsize_t(view.layout.len()) },
             // SAFETY: the getter's own arguments, passed on to pyo3's getter.
             None => unsafe { slow_getter(slf, closure) },
         }
@@ -897,7 +962,7 @@ unsafe extern "C" fn fast_raw(
     let py = unsafe { Python::assume_attached() };
     let result = std::panic::catch_unwind(|| {
         // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
-        let small = unsafe { held_now(py, slf) }.map(Acquired::view).filter(|view| {
+        let small = unsafe { held_now(py, slf) }.filter(|view| {
             view.layout.is_contiguous()
                 && !view.null_bytes()
                 && view.layout.len().unsigned_abs() < DETACH_THRESHOLD
@@ -909,7 +974,7 @@ unsafe extern "C" fn fast_raw(
         // SAFETY: as in `raw`: the view's memory is not NULL (checked) and is readable over
         // its extent while the proxy, which `slf` keeps alive, holds it.
         let (mem, origin) = unsafe { view.span() };
-        match contiguous_bytes(mem, origin, &view.layout) {
+        match contiguous_bytes(mem, origin, view.layout) {
             // SAFETY: `bytes` is a valid slice; the call copies it into a new object.
             Ok(Some(bytes)) => unsafe {
                 ffi::PyBytes_FromStringAndSize(bytes.as_ptr().cast(), bytes.len() as isize)
@@ -931,13 +996,13 @@ unsafe extern "C" fn fast_array_struct(
     let py = unsafe { Python::assume_attached() };
     let result = std::panic::catch_unwind(|| {
         // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
-        let Some(held) = (unsafe { held_now(py, slf) }) else {
+        let Some(view) = (unsafe { held_now(py, slf) }) else {
             // SAFETY: the getter's own arguments, passed on to pyo3's getter.
             return unsafe { slow_getter(slf, closure) };
         };
         // SAFETY: `slf` is a live object the caller holds; the capsule takes a new reference.
         let owner = unsafe { Bound::from_borrowed_ptr(py, slf) }.unbind();
-        match interface::array_struct(py, held.view(), owner) {
+        match interface::array_struct(py, view, owner) {
             Ok(capsule) => capsule.into_ptr(),
             Err(err) => {
                 err.restore(py);

@@ -1,7 +1,7 @@
 //! Dict descriptions and `__array_interface__` dicts: parsed and validated in pygame's
 //! order, then turned into a [`View`] at each acquisition.
 
-use super::{type_name, BufferGuard, Keep, View};
+use super::{type_name, BufferGuard, Keep, View, ViewRef};
 use crate::core::format::{typestr_item, Format, Item};
 use crate::core::layout::Dims;
 use crate::core::request::flags;
@@ -219,13 +219,17 @@ pub fn parse_mapping(fields: &Fields<'_>, writable: bool) -> PyResult<Mapping> {
             MappingData::Object { obj, offset }
         }
     };
-    Ok(Mapping { layout, format, data })
+    let (format, (kind, swapped)) = (format.0, (item.kind, item.swapped));
+    Ok(Mapping { layout, format, kind, swapped, data })
 }
 
 /// A validated array-interface mapping: layout, format, and where the memory is.
 pub struct Mapping {
     layout: Layout,
-    format: (Format, Item),
+    format: Format,
+    /// The item's kind and byte order (its size is the layout's item size).
+    kind: u8,
+    swapped: bool,
     data: MappingData,
 }
 
@@ -237,6 +241,11 @@ enum MappingData {
 }
 
 impl Mapping {
+    /// The item the format describes.
+    fn item(&self) -> Item {
+        Item { kind: self.kind, size: self.layout.itemsize(), swapped: self.swapped }
+    }
+
     /// The items' layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
@@ -247,14 +256,42 @@ impl Mapping {
     pub fn view(&self, py: Python<'_>, keep: Keep) -> PyResult<View> {
         match &self.data {
             MappingData::Address { addr, readonly } => {
-                View::new(*addr, self.layout.clone(), self.format, *readonly, keep)
+                View::new(*addr, self.layout.clone(), (self.format, self.item()), *readonly, keep)
                     .map(View::at_raw_address)
             }
             MappingData::Object { obj, offset } => {
                 let guard = data_object(obj.bind(py))?;
-                view_in_object(guard, *offset, self.layout.clone(), self.format, keep)
+                let format = (self.format, self.item());
+                view_in_object(guard, *offset, self.layout.clone(), format, keep)
             }
         }
+    }
+
+    /// Acquires the memory to hold it from first use: for a buffer-object `data`, a new
+    /// export of it, bounds-checked again; for a raw address, nothing (see
+    /// [`Mapping::held_view`]).
+    pub fn hold(&self, py: Python<'_>) -> PyResult<Option<BufferGuard>> {
+        match &self.data {
+            MappingData::Address { .. } => Ok(None),
+            MappingData::Object { obj, offset } => {
+                let guard = data_object(obj.bind(py))?;
+                check_fits(&guard, *offset, &self.layout)?;
+                Ok(Some(guard))
+            }
+        }
+    }
+
+    /// The memory held by [`Mapping::hold`], borrowed: the layout and format are the
+    /// mapping's own, so holding costs no copy of them. `data` is what `hold` returned.
+    pub fn held_view<'a>(&'a self, data: Option<&BufferGuard>) -> ViewRef<'a> {
+        let (addr, readonly, raw_address) = match (&self.data, data) {
+            (MappingData::Object { offset, .. }, Some(guard)) => {
+                (guard.addr() + offset, guard.readonly(), false)
+            }
+            (MappingData::Address { addr, readonly }, _) => (*addr, *readonly, true),
+            (MappingData::Object { .. }, None) => unreachable!("a data object is held"),
+        };
+        ViewRef::new(addr, &self.layout, &self.format, self.item(), readonly, raw_address)
     }
 
     /// The Python object referenced, for the garbage collector.
@@ -274,6 +311,14 @@ fn view_in_object(
     format: (Format, Item),
     mut keep: Keep,
 ) -> PyResult<View> {
+    check_fits(&guard, offset, &layout)?;
+    let (addr, readonly) = (guard.addr() + offset, guard.readonly());
+    keep.buffer = Some(guard);
+    View::new(addr, layout, format, readonly, keep)
+}
+
+/// Checks that `layout` fits a data object's export at `offset` bytes into it.
+fn check_fits(guard: &BufferGuard, offset: usize, layout: &Layout) -> PyResult<()> {
     let extent = layout.extent();
     let size = guard.byte_len();
     let fits = offset <= size
@@ -289,9 +334,7 @@ fn view_in_object(
             extent.lo, extent.hi
         )));
     }
-    let (addr, readonly) = (guard.addr() + offset, guard.readonly());
-    keep.buffer = Some(guard);
-    View::new(addr, layout, format, readonly, keep)
+    Ok(())
 }
 
 /// `PyLong_AsVoidPtr` semantics: negative values wrap (as C casts do), values beyond the

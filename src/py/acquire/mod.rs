@@ -55,14 +55,14 @@ pub struct View {
     /// The PEP 3118 format consumers see.
     pub format: Format,
     /// The kind and byte order of the table's item that `format` describes, read once at
-    /// acquisition (its size is the layout's item size): see [`View::item`].
+    /// acquisition (its size is the layout's item size): see [`ViewRef::item`].
     kind: u8,
     swapped: bool,
     /// Whether consumers must not write.
     pub readonly: bool,
     /// Whether `addr` is a raw address that no buffer export vouches for (a description's
     /// `(address, readonly)`, an `__array_interface__` tuple, an `__array_struct__`
-    /// capsule): its use is audited ([`View::audit`]).
+    /// capsule): its use is audited ([`ViewRef::audit`]).
     raw_address: bool,
     /// What keeps the memory alive.
     pub keep: Keep,
@@ -71,7 +71,7 @@ pub struct View {
 impl View {
     /// Checks that the layout's extent around `addr` does not wrap around the address
     /// space, so that later pointer arithmetic cannot overflow. A NULL address is accepted
-    /// (its metadata can be read); [`View::null_bytes`] says when its bytes cannot be.
+    /// (its metadata can be read); [`ViewRef::null_bytes`] says when its bytes cannot be.
     fn new(
         addr: usize,
         layout: Layout,
@@ -98,6 +98,52 @@ impl View {
     fn at_raw_address(mut self) -> Self {
         self.raw_address = true;
         self
+    }
+
+    /// The view, borrowed: what getters and exports read.
+    pub fn borrowed(&self) -> ViewRef<'_> {
+        ViewRef {
+            addr: self.addr,
+            layout: &self.layout,
+            format: &self.format,
+            kind: self.kind,
+            swapped: self.swapped,
+            readonly: self.readonly,
+            raw_address: self.raw_address,
+        }
+    }
+}
+
+/// Validated memory, borrowed from what holds it (a [`View`], or a dict description and
+/// its held data export): where the first item is, the layout and format, and whether
+/// consumers may write.
+#[derive(Clone, Copy)]
+pub struct ViewRef<'a> {
+    /// Address of the first item.
+    pub addr: usize,
+    /// The items' layout around `addr`.
+    pub layout: &'a Layout,
+    /// The PEP 3118 format consumers see.
+    pub format: &'a Format,
+    kind: u8,
+    swapped: bool,
+    /// Whether consumers must not write.
+    pub readonly: bool,
+    raw_address: bool,
+}
+
+impl<'a> ViewRef<'a> {
+    /// A view of memory validated elsewhere (by [`View::new`]'s checks).
+    fn new(
+        addr: usize,
+        layout: &'a Layout,
+        format: &'a Format,
+        item: Item,
+        readonly: bool,
+        raw_address: bool,
+    ) -> Self {
+        let (kind, swapped) = (item.kind, item.swapped);
+        ViewRef { addr, layout, format, kind, swapped, readonly, raw_address }
     }
 
     /// Raises the audit event `bufferproxy.address(address, lo, hi, readonly)` for a view
@@ -152,7 +198,7 @@ impl View {
     ///
     /// The memory must be readable over the whole extent: guaranteed when it comes from an
     /// export or a buffer object; for a raw `(address, readonly)` description it is the
-    /// describer's promise. It is never NULL: callers check [`View::null_bytes`] first.
+    /// describer's promise. It is never NULL: callers check [`ViewRef::null_bytes`] first.
     pub unsafe fn span(&self) -> (&[u8], usize) {
         let extent = self.layout.extent();
         if extent.size() == 0 {
