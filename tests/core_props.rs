@@ -11,7 +11,7 @@ use bufferproxy::core::format::{
     typekind_of, typestr_of, typestr_to_format,
 };
 use bufferproxy::core::request::{self, negotiate, Grant};
-use bufferproxy::core::{Error, Extent, Layout};
+use bufferproxy::core::{Error, Extent, Layout, LayoutRef};
 use proptest::prelude::*;
 
 /// Default case count, and no regression files written next to the sources.
@@ -326,6 +326,29 @@ proptest! {
                     (None, None) => prop_assert_eq!(l.len(), 0),
                 }
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+    /// A borrowed layout validates exactly as an owned one with the same strides, and
+    /// rebuilding it from its length and contiguity (as the held export does) gives it back.
+    #[test]
+    fn layout_ref_matches_layout((shape, strides, itemsize) in layout_args()) {
+        let Some(strides) = strides else { return Ok(()) };
+        let owned = Layout::new(&shape, Some(&strides), itemsize);
+        let borrowed = LayoutRef::new(&shape, &strides, itemsize);
+        match (owned, borrowed) {
+            (Ok(o), Ok(b)) => {
+                prop_assert_eq!(o.borrowed(), b);
+                prop_assert_eq!(&b.to_layout(), &o);
+                let contiguity = (b.is_c_contiguous(), b.is_f_contiguous());
+                let again = LayoutRef::revalidated(&shape, &strides, itemsize, b.len(), contiguity);
+                prop_assert_eq!(again, b);
+            }
+            (Err(Error::Value(o)), Err(Error::Value(b))) => prop_assert_eq!(o, b),
+            (o, b) => prop_assert!(false, "owned {o:?}, borrowed {b:?}"),
         }
     }
 }

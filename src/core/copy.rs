@@ -7,7 +7,7 @@
 
 use super::error::value_error;
 use super::layout::Dims;
-use super::{Error, Layout};
+use super::{Error, LayoutRef};
 use std::mem::MaybeUninit;
 
 /// Checks that `mem` covers the layout's extent around `origin`, and that the
@@ -32,12 +32,13 @@ use std::mem::MaybeUninit;
 /// assert!(check_span(6, 4, &reversed, 5).is_err()); // 6 bytes of items, not 5
 /// # Ok::<(), bufferproxy::core::Error>(())
 /// ```
-pub fn check_span(
+pub fn check_span<'a>(
     mem_len: usize,
     origin: usize,
-    layout: &Layout,
+    layout: impl Into<LayoutRef<'a>>,
     linear_len: usize,
 ) -> Result<(), Error> {
+    let layout = layout.into();
     let extent = layout.extent();
     let lo = isize::try_from(origin).ok().and_then(|o| o.checked_add(extent.lo));
     let hi = isize::try_from(origin).ok().and_then(|o| o.checked_add(extent.hi));
@@ -59,7 +60,7 @@ pub fn check_span(
 
 /// Calls `f(offset)` with the byte offset (relative to the first item) of the first
 /// item of every innermost row, in C order. A 0-dimensional layout has one row.
-fn for_each_row(layout: &Layout, mut f: impl FnMut(isize)) {
+fn for_each_row(layout: LayoutRef<'_>, mut f: impl FnMut(isize)) {
     if layout.is_empty() {
         return;
     }
@@ -91,7 +92,7 @@ fn for_each_row(layout: &Layout, mut f: impl FnMut(isize)) {
 
 /// Copies item bytes between memory (`mem`, first item at `origin`) and the C-order
 /// run `linear`, calling `copy(mem_pos, linear_pos, nbytes)` for each block.
-fn transfer(layout: &Layout, origin: usize, mut copy: impl FnMut(usize, usize, usize)) {
+fn transfer(layout: LayoutRef<'_>, origin: usize, mut copy: impl FnMut(usize, usize, usize)) {
     let itemsize = layout.itemsize();
     let (count, stride) = match (layout.shape().last(), layout.strides().last()) {
         (Some(&n), Some(&s)) => (n, s),
@@ -148,8 +149,13 @@ fn transfer(layout: &Layout, origin: usize, mut copy: impl FnMut(usize, usize, u
 /// assert!(gather(&mem[..8], 5, &window, &mut [0u8; 4]).is_err());
 /// # Ok::<(), bufferproxy::core::Error>(())
 /// ```
-pub fn gather(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Result<(), Error> {
-    gather_into(mem, origin, layout, out.len(), |at, bytes| {
+pub fn gather<'a>(
+    mem: &[u8],
+    origin: usize,
+    layout: impl Into<LayoutRef<'a>>,
+    out: &mut [u8],
+) -> Result<(), Error> {
+    gather_into(mem, origin, layout.into(), out.len(), |at, bytes| {
         out[at..at + bytes.len()].copy_from_slice(bytes)
     })
 }
@@ -174,13 +180,13 @@ pub fn gather(mem: &[u8], origin: usize, layout: &Layout, out: &mut [u8]) -> Res
 /// assert_eq!(out, [1, 2, 3]);
 /// # Ok::<(), bufferproxy::core::Error>(())
 /// ```
-pub fn gather_uninit(
+pub fn gather_uninit<'a>(
     mem: &[u8],
     origin: usize,
-    layout: &Layout,
+    layout: impl Into<LayoutRef<'a>>,
     out: &mut [MaybeUninit<u8>],
 ) -> Result<(), Error> {
-    gather_into(mem, origin, layout, out.len(), |at, bytes| {
+    gather_into(mem, origin, layout.into(), out.len(), |at, bytes| {
         out[at..at + bytes.len()].write_copy_of_slice(bytes);
     })
 }
@@ -190,7 +196,7 @@ pub fn gather_uninit(
 fn gather_into(
     mem: &[u8],
     origin: usize,
-    layout: &Layout,
+    layout: LayoutRef<'_>,
     out_len: usize,
     mut put: impl FnMut(usize, &[u8]),
 ) -> Result<(), Error> {
@@ -223,11 +229,12 @@ fn gather_into(
 /// assert_eq!(contiguous_bytes(&mem, 1, &strided)?, None);
 /// # Ok::<(), bufferproxy::core::Error>(())
 /// ```
-pub fn contiguous_bytes<'a>(
+pub fn contiguous_bytes<'a, 'l>(
     mem: &'a [u8],
     origin: usize,
-    layout: &Layout,
+    layout: impl Into<LayoutRef<'l>>,
 ) -> Result<Option<&'a [u8]>, Error> {
+    let layout = layout.into();
     if !layout.is_contiguous() {
         return Ok(None);
     }
@@ -263,7 +270,13 @@ pub fn contiguous_bytes<'a>(
 /// assert_eq!(back, [1, 2, 3, 4]);
 /// # Ok::<(), bufferproxy::core::Error>(())
 /// ```
-pub fn scatter(data: &[u8], mem: &mut [u8], origin: usize, layout: &Layout) -> Result<(), Error> {
+pub fn scatter<'a>(
+    data: &[u8],
+    mem: &mut [u8],
+    origin: usize,
+    layout: impl Into<LayoutRef<'a>>,
+) -> Result<(), Error> {
+    let layout = layout.into();
     check_span(mem.len(), origin, layout, data.len())?;
     if layout.is_c_contiguous() {
         mem[origin..origin + data.len()].copy_from_slice(data);
@@ -276,6 +289,7 @@ pub fn scatter(data: &[u8], mem: &mut [u8], origin: usize, layout: &Layout) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::Layout;
 
     #[test]
     fn gathers_a_strided_window() {

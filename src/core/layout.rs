@@ -140,14 +140,7 @@ impl Layout {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn new(shape: &[isize], strides: Option<&[isize]>, itemsize: isize) -> Result<Self, Error> {
-        if itemsize < 1 {
-            return Err(value_error!("item size must be at least 1, not {itemsize}"));
-        }
-        if let Some(dim) = shape.iter().find(|&&d| d < 0) {
-            return Err(value_error!("'shape' has a negative dimension ({dim})"));
-        }
-        let len = checked_len(shape, itemsize)
-            .ok_or_else(|| value_error!("'shape' {shape:?} with item size {itemsize} gives a length beyond the address space"))?;
+        let len = validate_shape(shape, itemsize)?;
         let ndim = shape.len();
         let mut dims = Dims::from_elem(0, 2 * ndim);
         dims[..ndim].copy_from_slice(shape);
@@ -163,9 +156,7 @@ impl Layout {
             }
         }
         let strides = &dims[ndim..];
-        let extent = checked_extent(shape, strides, itemsize).ok_or_else(|| {
-            value_error!("'strides' {strides:?} with 'shape' {shape:?} span more bytes than the address space")
-        })?;
+        let extent = validate_extent(shape, strides, itemsize)?;
         let c_contiguous = contig::is_c_contiguous(shape, strides, itemsize);
         let f_contiguous = contig::is_f_contiguous(shape, strides, itemsize);
         Ok(Layout { dims, itemsize, len, extent, c_contiguous, f_contiguous })
@@ -185,6 +176,11 @@ impl Layout {
         let len = isize::try_from(len)
             .map_err(|_| value_error!("length {len} is beyond the address space"))?;
         Layout::new(&[len], None, 1)
+    }
+
+    /// The layout, borrowed (no copy).
+    pub fn borrowed(&self) -> LayoutRef<'_> {
+        LayoutRef::from(self)
     }
 
     /// Length of each dimension.
@@ -262,6 +258,179 @@ impl Layout {
     pub fn is_contiguous(&self) -> bool {
         self.is_c_contiguous() || self.is_f_contiguous()
     }
+}
+
+/// A validated layout whose shape and strides are borrowed: from a [`Layout`]
+/// ([`Layout::borrowed`]), or from the arrays an export describes ([`LayoutRef::new`]),
+/// so that nothing is copied. It has the same accessors as [`Layout`], and everything in
+/// this crate that reads a layout takes either.
+///
+/// ```
+/// use bufferproxy::core::{Layout, LayoutRef};
+///
+/// let (shape, strides) = ([2, 3], [-12, 4]);
+/// let rows = LayoutRef::new(&shape, &strides, 4)?;
+/// assert_eq!((rows.len(), rows.extent().lo, rows.extent().hi), (24, -12, 12));
+/// let owned = Layout::new(&shape, Some(&strides), 4)?;
+/// assert_eq!(owned.borrowed(), rows);
+/// assert_eq!(rows.to_layout(), owned);
+/// # Ok::<(), bufferproxy::core::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayoutRef<'a> {
+    shape: &'a [isize],
+    strides: &'a [isize],
+    itemsize: isize,
+    len: isize,
+    extent: Extent,
+    c_contiguous: bool,
+    f_contiguous: bool,
+}
+
+impl<'a> LayoutRef<'a> {
+    /// Validates a layout with explicit strides, as [`Layout::new`] does, without copying
+    /// `shape` and `strides`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Layout::new`].
+    pub fn new(shape: &'a [isize], strides: &'a [isize], itemsize: isize) -> Result<Self, Error> {
+        let len = validate_shape(shape, itemsize)?;
+        if strides.len() != shape.len() {
+            return Err(value_error!("'shape' and 'strides' are not the same length"));
+        }
+        let extent = validate_extent(shape, strides, itemsize)?;
+        let c_contiguous = contig::is_c_contiguous(shape, strides, itemsize);
+        let f_contiguous = contig::is_f_contiguous(shape, strides, itemsize);
+        Ok(LayoutRef { shape, strides, itemsize, len, extent, c_contiguous, f_contiguous })
+    }
+
+    /// A layout that [`LayoutRef::new`] accepted before, rebuilt from the same arrays,
+    /// its length and the contiguity it found, without checking again: only the extent is
+    /// computed (it is `[0, len)` for contiguous layouts, whose dimensions of length 1
+    /// reach nothing whatever their stride).
+    ///
+    /// # Panics
+    ///
+    /// If the extent overflows, which a layout [`LayoutRef::new`] accepted cannot.
+    pub fn revalidated(
+        shape: &'a [isize],
+        strides: &'a [isize],
+        itemsize: isize,
+        len: isize,
+        (c_contiguous, f_contiguous): (bool, bool),
+    ) -> Self {
+        let extent = if c_contiguous || f_contiguous {
+            Extent { lo: 0, hi: len }
+        } else {
+            checked_extent(shape, strides, itemsize).expect("a layout validated before")
+        };
+        LayoutRef { shape, strides, itemsize, len, extent, c_contiguous, f_contiguous }
+    }
+
+    /// An owned copy.
+    pub fn to_layout(&self) -> Layout {
+        let ndim = self.shape.len();
+        let mut dims = Dims::from_elem(0, 2 * ndim);
+        dims[..ndim].copy_from_slice(self.shape);
+        dims[ndim..].copy_from_slice(self.strides);
+        Layout {
+            dims,
+            itemsize: self.itemsize,
+            len: self.len,
+            extent: self.extent,
+            c_contiguous: self.c_contiguous,
+            f_contiguous: self.f_contiguous,
+        }
+    }
+
+    /// Length of each dimension.
+    pub fn shape(&self) -> &'a [isize] {
+        self.shape
+    }
+
+    /// Byte step of each dimension.
+    pub fn strides(&self) -> &'a [isize] {
+        self.strides
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Size of one item in bytes.
+    pub fn itemsize(&self) -> isize {
+        self.itemsize
+    }
+
+    /// Bytes of data (see [`Layout::len`]).
+    pub fn len(&self) -> isize {
+        self.len
+    }
+
+    /// Whether the layout holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The span of memory the items touch, relative to the first item.
+    pub fn extent(&self) -> Extent {
+        self.extent
+    }
+
+    /// C (row-major) contiguity (see [`Layout::is_c_contiguous`]).
+    pub fn is_c_contiguous(&self) -> bool {
+        self.c_contiguous
+    }
+
+    /// Fortran (column-major) contiguity.
+    pub fn is_f_contiguous(&self) -> bool {
+        self.f_contiguous
+    }
+
+    /// C or Fortran contiguity (`'A'`).
+    pub fn is_contiguous(&self) -> bool {
+        self.c_contiguous || self.f_contiguous
+    }
+}
+
+impl<'a> From<&'a Layout> for LayoutRef<'a> {
+    fn from(layout: &'a Layout) -> Self {
+        LayoutRef {
+            shape: layout.shape(),
+            strides: layout.strides(),
+            itemsize: layout.itemsize,
+            len: layout.len,
+            extent: layout.extent,
+            c_contiguous: layout.c_contiguous,
+            f_contiguous: layout.f_contiguous,
+        }
+    }
+}
+
+/// Checks the item size and dimensions; returns the length in bytes.
+fn validate_shape(shape: &[isize], itemsize: isize) -> Result<isize, Error> {
+    if itemsize < 1 {
+        return Err(value_error!("item size must be at least 1, not {itemsize}"));
+    }
+    if let Some(dim) = shape.iter().find(|&&d| d < 0) {
+        return Err(value_error!("'shape' has a negative dimension ({dim})"));
+    }
+    checked_len(shape, itemsize).ok_or_else(|| {
+        value_error!(
+            "'shape' {shape:?} with item size {itemsize} gives a length beyond the address space"
+        )
+    })
+}
+
+/// The extent, or the error for one beyond the address space.
+fn validate_extent(shape: &[isize], strides: &[isize], itemsize: isize) -> Result<Extent, Error> {
+    checked_extent(shape, strides, itemsize).ok_or_else(|| {
+        value_error!(
+            "'strides' {strides:?} with 'shape' {shape:?} span more bytes than the address space"
+        )
+    })
 }
 
 /// `itemsize * prod(shape)`, or `None` on overflow. Any zero dimension gives 0, however

@@ -50,4 +50,4 @@ pub mod layout;
 pub mod request;
 
 pub use error::Error;
-pub use layout::{Extent, Layout};
+pub use layout::{Extent, Layout, LayoutRef};

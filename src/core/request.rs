@@ -12,7 +12,7 @@
 //! [`py::export::fill`](crate::py::export::fill) writes the granted fields into the
 //! `Py_buffer`. [`py::export::export`](crate::py::export::export) does both.
 
-use super::{Error, Layout};
+use super::{Error, LayoutRef};
 
 /// `PyBUF_*` request flags, with CPython's values (`Include/pybuffer.h`).
 ///
@@ -130,7 +130,12 @@ fn has(request: i32, flag: i32) -> bool {
 /// assert!(negotiate(&rows, false, flags::STRIDES).is_ok());
 /// # Ok::<(), Error>(())
 /// ```
-pub fn negotiate(layout: &Layout, readonly: bool, request: i32) -> Result<Grant, Error> {
+pub fn negotiate<'a>(
+    layout: impl Into<LayoutRef<'a>>,
+    readonly: bool,
+    request: i32,
+) -> Result<Grant, Error> {
+    let layout = layout.into();
     if request & flags::WRITABLE != 0 && readonly {
         return Err(Error::Buffer(
             "the buffer is read-only, a writable export was requested".into(),
@@ -162,6 +167,7 @@ pub fn negotiate(layout: &Layout, readonly: bool, request: i32) -> Result<Grant,
 mod tests {
     use super::flags::*;
     use super::*;
+    use crate::core::Layout;
 
     fn grant(layout: &Layout, readonly: bool, request: i32) -> Option<(bool, bool, bool)> {
         negotiate(layout, readonly, request).ok().map(|g| (g.format, g.shape, g.strides))

@@ -30,7 +30,7 @@
 
 use super::acquire::ViewRef;
 use crate::core::format::{format_item, kind};
-use crate::core::{Error, Layout};
+use crate::core::{Error, LayoutRef};
 use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -277,7 +277,7 @@ pub fn to_dlpack<'py>(
 /// byte stride must be a multiple of the item size. As in numpy, the stride of a
 /// dimension of length 1 (never used to reach an item) and every stride of an empty array
 /// may be anything; they are divided by the item size like the others, rounding to zero.
-fn element_dims(layout: &Layout) -> Result<Box<[i64]>, Error> {
+fn element_dims(layout: LayoutRef<'_>) -> Result<Box<[i64]>, Error> {
     let itemsize = layout.itemsize();
     let (shape, strides) = (layout.shape(), layout.strides());
     for (dim, (&n, &stride)) in shape.iter().zip(strides).enumerate() {
@@ -531,7 +531,7 @@ mod tests {
     use super::*;
 
     fn dims(shape: &[isize], strides: &[isize], itemsize: isize) -> Result<Vec<i64>, Error> {
-        element_dims(&Layout::new(shape, Some(strides), itemsize).unwrap()).map(Vec::from)
+        element_dims(LayoutRef::new(shape, strides, itemsize).unwrap()).map(Vec::from)
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn array_struct<'py>(
             data: view.addr as *mut c_void,
             descr: ptr::null_mut(),
         },
-        layout: view.layout.clone(),
+        layout: view.layout.to_layout(),
         owner,
     }));
     // SAFETY: `raw` is a valid, leaked ArrayStruct; its layout does not move until the

@@ -119,8 +119,8 @@ impl Acquired {
 
 impl export::Describe for Acquired {
     fn memory(&self) -> Memory<'_> {
-        let v = self.view();
-        Memory { addr: v.addr, layout: v.layout, readonly: v.readonly }
+        let (Acquired::Described { view, .. } | Acquired::Exported(view)) = self;
+        Memory { addr: view.addr, layout: &view.layout, readonly: view.readonly }
     }
 
     fn format(&self) -> ItemFormat {

@@ -291,7 +291,7 @@ impl Mapping {
             (MappingData::Address { addr, readonly }, _) => (*addr, *readonly, true),
             (MappingData::Object { .. }, None) => unreachable!("a data object is held"),
         };
-        ViewRef::new(addr, &self.layout, &self.format, self.item(), readonly, raw_address)
+        ViewRef::new(addr, self.layout.borrowed(), &self.format, self.item(), readonly, raw_address)
     }
 
     /// The Python object referenced, for the garbage collector.

@@ -14,7 +14,7 @@ pub use describe::{parse_mapping, Fields, Mapping};
 pub use exporter::{acquire_exporter, capsule_interface, interface_dims};
 
 use crate::core::format::{Format, Item};
-use crate::core::Layout;
+use crate::core::{Layout, LayoutRef};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
@@ -104,7 +104,7 @@ impl View {
     pub fn borrowed(&self) -> ViewRef<'_> {
         ViewRef {
             addr: self.addr,
-            layout: &self.layout,
+            layout: self.layout.borrowed(),
             format: &self.format,
             kind: self.kind,
             swapped: self.swapped,
@@ -122,7 +122,7 @@ pub struct ViewRef<'a> {
     /// Address of the first item.
     pub addr: usize,
     /// The items' layout around `addr`.
-    pub layout: &'a Layout,
+    pub layout: LayoutRef<'a>,
     /// The PEP 3118 format consumers see.
     pub format: &'a Format,
     kind: u8,
@@ -136,7 +136,7 @@ impl<'a> ViewRef<'a> {
     /// A view of memory validated elsewhere (by [`View::new`]'s checks).
     fn new(
         addr: usize,
-        layout: &'a Layout,
+        layout: LayoutRef<'a>,
         format: &'a Format,
         item: Item,
         readonly: bool,
