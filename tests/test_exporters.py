@@ -2,6 +2,7 @@
 
 import array
 import ctypes
+import gc
 import math
 import random
 import struct
@@ -1125,3 +1126,91 @@ def test_two_proxies_hold_two_exports():
     assert exporter.exports == 1
     del second
     assert exporter.exports == 0
+
+
+# ------------------------------------------------- the held export, read in place or copied
+#
+# A buffer-protocol parent's export is held from first use and read where the exporter put
+# its shape, strides and format. An export that leaves out its shape or strides (C
+# exporters do), or whose `len` disagrees with its shape, is given back and taken again
+# the copying way: both must behave the same.
+
+QUIRKS = [None, "no-strides", "no-shape", "long-len"]
+
+
+@pytest.mark.parametrize("quirk", QUIRKS)
+def test_held_export_reads_the_same_in_place_or_copied(quirk):
+    exporter = Exporter((6,), "h", quirk=quirk)
+    exporter.frombytes(struct.pack("6h", *range(-3, 3)))
+    proxy = BufferProxy(exporter)
+    assert proxy.length == 12
+    # One export is held; reading it in place takes one, the copying way two (the first is
+    # given back).
+    assert exporter.exports == 1
+    assert exporter.getbuffers == (1 if quirk is None else 2)
+    assert proxy.raw == struct.pack("6h", *range(-3, 3))
+    assert memoryview(proxy).tolist() == list(range(-3, 3))
+    inter = proxy.__array_interface__
+    assert (inter["shape"], inter["strides"], inter["typestr"]) == ((6,), (2,), NATIVE + "i2")
+    assert inter["data"] == (exporter.address, False)
+    assert exporter.exports == 1
+    # The memory is shared both ways.
+    np.asarray(proxy)[0] = 99
+    assert exporter.tobytes()[:2] == struct.pack("h", 99)
+    del proxy
+    assert exporter.exports == 0
+
+
+# Leaving out the strides (or the shape) says C order, so only these apply to strided data.
+@pytest.mark.parametrize("quirk", [None, "long-len"])
+def test_held_export_of_a_strided_2d_parent(quirk):
+    exporter = Exporter((3, 2), "i", strides=(-12, 4), quirk=quirk)
+    exporter.frombytes(struct.pack("6i", *range(6)))
+    proxy = BufferProxy(exporter)
+    assert proxy.length == 24
+    assert proxy.raw == struct.pack("6i", *range(6))
+    assert np.asarray(proxy).tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert proxy.__array_interface__["strides"] == (-12, 4)
+
+
+def test_held_export_refuses_what_the_copying_path_refuses():
+    # Validation is the same on both paths: an item size the format contradicts.
+    for quirk in (None, "no-strides"):
+        with pytest.raises(ValueError, match="format"):
+            _ = BufferProxy(Exporter((4,), "i", itemsize=2, quirk=quirk)).length
+
+
+@pytest.mark.parametrize(
+    "make_parent",
+    [
+        pytest.param(lambda arr: arr, id="ndarray"),
+        pytest.param(
+            lambda arr: {
+                "shape": arr.shape,
+                "typestr": arr.dtype.str,
+                "strides": arr.strides,
+                "data": (arr.ctypes.data, False),
+            },
+            id="dict",
+        ),
+        pytest.param(
+            lambda arr: type(
+                "Owner",
+                (),
+                {"__array_interface__": {**arr.__array_interface__, "strides": arr.strides}},
+            )(),
+            id="__array_interface__",
+        ),
+    ],
+)
+def test_array_struct_capsule_outlives_every_other_reference_to_the_proxy(make_parent):
+    # The capsule's shape and strides are the held view's own, kept by the proxy, which
+    # the capsule keeps alive.
+    arr = np.arange(6, dtype=np.int16).reshape(2, 3)[:, ::-1]
+    capsule = BufferProxy(make_parent(arr)).__array_struct__
+    gc.collect()
+    holder = type("Holder", (), {"__array_struct__": capsule})()
+    got = np.asarray(holder)
+    assert got.shape == (2, 3)
+    assert got.strides == arr.strides
+    assert got.tolist() == arr.tolist()

@@ -1,5 +1,5 @@
 import sys
-from typing import Any, Final, SupportsIndex, final
+from typing import Any, Final, Literal, SupportsIndex, final
 
 from typing_extensions import Buffer, CapsuleType, disjoint_base
 
@@ -55,9 +55,12 @@ class Exporter:
         strides: tuple[int, ...] | None = None,
         readonly: bool = False,
         itemsize: int | None = None,
+        quirk: Literal["no-strides", "no-shape", "long-len"] | None = None,
     ) -> Exporter: ...
     @property
     def exports(self) -> int: ...
+    @property
+    def getbuffers(self) -> int: ...
     @property
     def address(self) -> int: ...
     def memory(self) -> bytes: ...

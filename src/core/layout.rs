@@ -330,12 +330,8 @@ impl<'a> LayoutRef<'a> {
 
     /// An owned copy.
     pub fn to_layout(&self) -> Layout {
-        let ndim = self.shape.len();
-        let mut dims = Dims::from_elem(0, 2 * ndim);
-        dims[..ndim].copy_from_slice(self.shape);
-        dims[ndim..].copy_from_slice(self.strides);
         Layout {
-            dims,
+            dims: dims_of(self.shape, self.strides),
             itemsize: self.itemsize,
             len: self.len,
             extent: self.extent,
@@ -397,9 +393,10 @@ impl<'a> LayoutRef<'a> {
 
 impl<'a> From<&'a Layout> for LayoutRef<'a> {
     fn from(layout: &'a Layout) -> Self {
+        let (shape, strides) = layout.dims.split_at(layout.dims.len() / 2);
         LayoutRef {
-            shape: layout.shape(),
-            strides: layout.strides(),
+            shape,
+            strides,
             itemsize: layout.itemsize,
             len: layout.len,
             extent: layout.extent,
@@ -407,6 +404,23 @@ impl<'a> From<&'a Layout> for LayoutRef<'a> {
             f_contiguous: layout.f_contiguous,
         }
     }
+}
+
+/// Shape and strides in one buffer, inline up to two dimensions.
+fn dims_of(shape: &[isize], strides: &[isize]) -> Dims {
+    let ndim = shape.len();
+    if ndim <= 2 {
+        let mut buf = [0; 4];
+        for (i, (&dim, &stride)) in shape.iter().zip(strides).enumerate() {
+            buf[i] = dim;
+            buf[ndim + i] = stride;
+        }
+        return Dims::from_buf_and_len(buf, 2 * ndim);
+    }
+    let mut dims = Dims::with_capacity(2 * ndim);
+    dims.extend_from_slice(shape);
+    dims.extend_from_slice(strides);
+    dims
 }
 
 /// Checks the item size and dimensions; returns the length in bytes.

@@ -254,7 +254,7 @@ pub fn to_dlpack<'py>(
         ));
     }
     let dims = element_dims(view.layout)?;
-    let dtype = data_type(view.format.as_bytes(), view.layout.itemsize())?;
+    let dtype = data_type(view.format, view.layout.itemsize())?;
     let ndim = i32::try_from(view.layout.ndim())
         .map_err(|_| PyBufferError::new_err("too many dimensions for DLPack"))?;
     let tensor = DLTensor {

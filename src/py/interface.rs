@@ -6,7 +6,6 @@ use super::acquire::{capsule_interface, interface_dims, ViewRef};
 use super::ffi::{pai, PyArrayInterface};
 use crate::core::format::{kind, NATIVE_ORDER, SWAPPED_ORDER};
 use crate::core::layout::{c_strides, Dims};
-use crate::core::Layout;
 use pyo3::exceptions::{PyAttributeError, PyValueError};
 use pyo3::ffi;
 use pyo3::intern;
@@ -45,12 +44,11 @@ fn interface_flags(view: ViewRef<'_>) -> c_int {
 }
 
 /// A capsule's contents, in one allocation: the interface first (so the capsule pointer
-/// is a pointer to it), then the shape and strides it points into (inline up to four
-/// dimensions) and the object keeping the memory alive.
+/// is a pointer to it), then the proxy that keeps the memory, and the shape and strides
+/// the interface points to, alive.
 #[repr(C)]
 struct ArrayStruct {
     inter: PyArrayInterface,
-    layout: Layout,
     owner: Py<PyAny>,
 }
 
@@ -66,20 +64,25 @@ unsafe extern "C" fn destroy_array_struct(capsule: *mut ffi::PyObject) {
             return;
         }
         let contents = Box::from_raw(p.cast::<ArrayStruct>());
-        let owner = contents.owner.as_ptr();
-        std::mem::forget(contents.owner);
-        drop(contents.layout);
-        ffi::Py_DECREF(owner);
+        ffi::Py_DECREF(contents.owner.into_ptr());
     }
 }
 
 /// An unnamed capsule with a version-2 `PyArrayInterface` for `view`, which keeps
 /// `owner` (and so the memory) alive as long as the capsule lives.
+///
+/// The interface points to the view's own shape and strides, not to a copy: `view` must
+/// be the one `owner` (a proxy) holds from first use until it dies. The capsule keeps
+/// the proxy alive, and the garbage collector cannot clear a proxy that a capsule refers
+/// to (capsules are not tracked, so their references make the proxy look reachable).
 pub fn array_struct<'py>(
     py: Python<'py>,
     view: ViewRef<'_>,
     owner: Py<PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let dims = view.layout.ndim() > 0;
+    let shape = if dims { view.layout.shape().as_ptr() } else { ptr::null() };
+    let strides = if dims { view.layout.strides().as_ptr() } else { ptr::null() };
     let raw = Box::into_raw(Box::new(ArrayStruct {
         inter: PyArrayInterface {
             two: 2,
@@ -87,21 +90,18 @@ pub fn array_struct<'py>(
             typekind: view.item().kind as c_char,
             itemsize: view.layout.itemsize() as c_int,
             flags: interface_flags(view),
-            shape: ptr::null_mut(),
-            strides: ptr::null_mut(),
+            // Consumers only read shape and strides.
+            shape: shape.cast_mut(),
+            strides: strides.cast_mut(),
             data: view.addr as *mut c_void,
             descr: ptr::null_mut(),
         },
-        layout: view.layout.to_layout(),
         owner,
     }));
-    // SAFETY: `raw` is a valid, leaked ArrayStruct; its layout does not move until the
-    // destructor frees it, so the interface may point into it. Consumers only read
-    // shape and strides. On failure we reclaim the box ourselves.
+    // SAFETY: `raw` is a valid, leaked ArrayStruct, freed by the destructor (or here, on
+    // failure); the shape and strides it points to live in the held view, which `owner`
+    // keeps for as long as the capsule lives (see above).
     unsafe {
-        let contents = &mut *raw;
-        contents.inter.shape = contents.layout.shape().as_ptr().cast_mut();
-        contents.inter.strides = contents.layout.strides().as_ptr().cast_mut();
         let capsule = ffi::PyCapsule_New(raw.cast(), ptr::null(), Some(destroy_array_struct));
         if capsule.is_null() {
             drop(Box::from_raw(raw));

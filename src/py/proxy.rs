@@ -2,7 +2,7 @@
 //! [`export`], [`interface`] and the core.
 
 use super::acquire::{
-    acquire_exporter, parse_mapping, BufferGuard, Fields, Keep, Mapping, View, ViewRef,
+    acquire_exporter, parse_mapping, BufferGuard, Fields, Held, Keep, Mapping, View, ViewRef,
 };
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
@@ -124,9 +124,15 @@ impl export::Describe for Acquired {
     }
 
     fn format(&self) -> ItemFormat {
-        ItemFormat::Inline(*self.view().format)
+        let (Acquired::Described { view, .. } | Acquired::Exported(view)) = self;
+        ItemFormat::Inline(view.format)
     }
 }
+
+// An exporter's held acquisition is one allocation of a Py_buffer and a few bytes
+// (pygame keeps the Py_buffer alone): the enum's tag fits in the buffer's spare bits.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Held<Acquired>>() == 88);
 
 /// Exports a parent's memory through the buffer protocol and the array interfaces,
 /// without copying.
@@ -160,7 +166,9 @@ pub struct BufferProxy {
     /// The object passed to the constructor (replaceable by `__init__` until first use).
     source: ObjectCell,
     description: Slot<Description>,
-    held: Slot<Acquired>,
+    /// An exporting parent's acquisition, held from first use (a dict's is in its
+    /// description).
+    held: Slot<Held<Acquired>>,
     /// Closed while a thread makes the first use that fills `held`.
     first_use: FirstUse,
 }
@@ -263,10 +271,24 @@ impl BufferProxy {
     /// dict, the description's own (calling `before`), else the exporter's.
     fn hold(&self, py: Python<'_>, purpose: Purpose) -> PyResult<()> {
         let Some(desc) = self.description(py, false)? else {
-            let (acquired, _) = self.acquire(py, flags::RECORDS_RO, purpose)?;
-            // Only the gate's holder sets the slot, so nothing is rejected here; were
+            // Only the gate's holder sets the slot, so nothing is rejected below; were
             // something rejected, it would be released when `_rejected` drops.
-            let (_, _rejected) = self.held.set(Box::new(acquired));
+            let source = self.source(py)?;
+            // SAFETY: PyObject_CheckBuffer only reads the type's buffer slot of a live object.
+            if unsafe { ffi::PyObject_CheckBuffer(source.as_ptr()) } == 1 {
+                if let Some(held) = Held::buffer(&source)? {
+                    if let Held::Buffer(buffer) = &*held {
+                        let view = buffer.view();
+                        if purpose != Purpose::Hold && view.null_bytes() {
+                            return Err(null_bytes_error(view, purpose));
+                        }
+                    }
+                    let (_, _rejected) = self.held.set(held);
+                    return Ok(());
+                }
+            }
+            let (acquired, _) = self.acquire(py, flags::RECORDS_RO, purpose)?;
+            let (_, _rejected) = self.held.set(Box::new(Held::Other(Box::new(acquired))));
             return Ok(());
         };
         let data = desc.mapping.hold(py)?;
@@ -284,10 +306,26 @@ impl BufferProxy {
         Ok(())
     }
 
+    /// The held acquisition's length in bytes, if the first use has made it: what
+    /// [`held_view`](Self::held_view) says, read with the fewest loads (`proxy.length`).
+    fn held_len(&self) -> Option<isize> {
+        match self.held.get() {
+            Some(Held::Buffer(buffer)) => Some(buffer.byte_len()),
+            Some(Held::Other(acquired)) => Some(acquired.view().layout.len()),
+            None => {
+                let desc = self.description.get()?;
+                desc.held.get()?;
+                Some(desc.mapping.layout().len())
+            }
+        }
+    }
+
     /// The held acquisition's view, if the first use has made it.
     fn held_view(&self) -> Option<ViewRef<'_>> {
-        if let Some(held) = self.held.get() {
-            return Some(held.view());
+        match self.held.get() {
+            Some(Held::Buffer(buffer)) => return Some(buffer.view()),
+            Some(Held::Other(acquired)) => return Some(acquired.view()),
+            None => {}
         }
         let desc = self.description.get()?;
         let held = desc.held.get()?;
@@ -571,14 +609,18 @@ impl BufferProxy {
                 visit.call(held.data.as_ref().and_then(BufferGuard::owner))?;
             }
         }
-        if let Some(acquired) = self.held.get() {
-            if let Acquired::Described { after: Some(after), .. } = acquired {
-                visit.call(&after.after)?;
-                visit.call(&after.parent)?;
+        match self.held.get() {
+            Some(Held::Buffer(buffer)) => visit.call(buffer.owner())?,
+            Some(Held::Other(acquired)) => {
+                if let Acquired::Described { after: Some(after), .. } = &**acquired {
+                    visit.call(&after.after)?;
+                    visit.call(&after.parent)?;
+                }
+                for obj in acquired.keep().referents() {
+                    visit.call(obj)?;
+                }
             }
-            for obj in acquired.keep().referents() {
-                visit.call(obj)?;
-            }
+            None => {}
         }
         Ok(())
     }
@@ -912,20 +954,19 @@ unsafe fn slow_getter(
     }
 }
 
-/// The held acquisition of `slf`, if there is one.
+/// The proxy `slf` points to.
 ///
 /// # Safety
 ///
 /// `slf` is a live `BufferProxy` (or subclass) instance and the interpreter is attached:
-/// CPython checks the instance's type before it calls a descriptor's getter.
+/// CPython checks the instance's type before it calls a descriptor's getter. The proxy
+/// outlives `'a`, as the caller's reference keeps it.
 #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
-unsafe fn held_now<'a>(py: Python<'_>, slf: *mut ffi::PyObject) -> Option<ViewRef<'a>> {
-    // SAFETY: the caller's guarantee; a frozen class is read without a borrow flag, and the
-    // held acquisition lives as long as the proxy, which the caller's reference keeps.
+unsafe fn proxy_of<'a>(py: Python<'_>, slf: *mut ffi::PyObject) -> &'a BufferProxy {
+    // SAFETY: the caller's guarantee; a frozen class is read without a borrow flag.
     unsafe {
         let proxy = pyo3::Borrowed::from_ptr(py, slf).cast_unchecked::<BufferProxy>();
-        let proxy: *const BufferProxy = proxy.get();
-        (*proxy).held_view()
+        &*std::ptr::from_ref(proxy.get())
     }
 }
 
@@ -940,9 +981,9 @@ unsafe extern "C" fn fast_length(
     // Nothing below can panic; the guard only makes sure no panic crosses into C.
     let result = std::panic::catch_unwind(|| {
         // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
-        match unsafe { held_now(py, slf) } {
+        match unsafe { proxy_of(py, slf) }.held_len() {
             // SAFETY: creating an int needs only the attached interpreter.
-            Some(view) => unsafe { ffi::PyLong_FromSsize_t(view.layout.len()) },
+            Some(len) => unsafe { ffi::PyLong_FromSsize_t(len) },
             // SAFETY: the getter's own arguments, passed on to pyo3's getter.
             None => unsafe { slow_getter(slf, closure) },
         }
@@ -962,7 +1003,7 @@ unsafe extern "C" fn fast_raw(
     let py = unsafe { Python::assume_attached() };
     let result = std::panic::catch_unwind(|| {
         // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
-        let small = unsafe { held_now(py, slf) }.filter(|view| {
+        let small = unsafe { proxy_of(py, slf) }.held_view().filter(|view| {
             view.layout.is_contiguous()
                 && !view.null_bytes()
                 && view.layout.len().unsigned_abs() < DETACH_THRESHOLD
@@ -996,7 +1037,7 @@ unsafe extern "C" fn fast_array_struct(
     let py = unsafe { Python::assume_attached() };
     let result = std::panic::catch_unwind(|| {
         // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
-        let Some(view) = (unsafe { held_now(py, slf) }) else {
+        let Some(view) = (unsafe { proxy_of(py, slf) }).held_view() else {
             // SAFETY: the getter's own arguments, passed on to pyo3's getter.
             return unsafe { slow_getter(slf, closure) };
         };

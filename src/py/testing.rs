@@ -48,9 +48,12 @@ impl SharedMemory {
 
 /// A test exporter backed by Rust-owned memory.
 ///
-/// ``Exporter(shape, format, strides=None, readonly=False, itemsize=None)`` exports
-/// zero-filled memory covering exactly the layout's extent, with ``format`` passed
-/// verbatim (valid or not) to consumers.
+/// ``Exporter(shape, format, strides=None, readonly=False, itemsize=None, quirk=None)``
+/// exports zero-filled memory covering exactly the layout's extent, with ``format``
+/// passed verbatim (valid or not) to consumers. ``quirk`` bends the protocol the way some
+/// C exporters do: ``"no-strides"`` gives NULL strides even when they were requested
+/// (meaning C order), ``"no-shape"`` NULL shape and strides (one dimension of ``len``
+/// bytes), ``"long-len"`` a ``len`` one byte longer than the shape gives.
 #[pyclass(module = "bufferproxy._testing", frozen)]
 pub struct Exporter {
     memory: SharedMemory,
@@ -58,20 +61,41 @@ pub struct Exporter {
     layout: Layout,
     format: CString,
     readonly: bool,
+    quirk: Quirk,
     exports: AtomicUsize,
+    getbuffers: AtomicUsize,
+}
+
+/// How [`Exporter`] bends the buffer protocol.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quirk {
+    None,
+    NoStrides,
+    NoShape,
+    LongLen,
 }
 
 #[pymethods]
 impl Exporter {
     #[new]
-    #[pyo3(signature = (shape, format, strides = None, readonly = false, itemsize = None))]
+    #[pyo3(signature = (shape, format, strides = None, readonly = false, itemsize = None, quirk = None))]
     fn new(
         shape: Vec<isize>,
         format: &str,
         strides: Option<Vec<isize>>,
         readonly: bool,
         itemsize: Option<isize>,
+        quirk: Option<&str>,
     ) -> PyResult<Self> {
+        let quirk = match quirk {
+            None => Quirk::None,
+            Some("no-strides") => Quirk::NoStrides,
+            Some("no-shape") => Quirk::NoShape,
+            Some("long-len") => Quirk::LongLen,
+            Some(other) => {
+                return Err(PyValueError::new_err(format!("unknown quirk {other:?}")));
+            }
+        };
         let itemsize = itemsize.or_else(|| format_itemsize(format.as_bytes())).unwrap_or(1);
         let layout = Layout::new(&shape, strides.as_deref(), itemsize)?;
         let format =
@@ -83,8 +107,16 @@ impl Exporter {
             layout,
             format,
             readonly,
+            quirk,
             exports: AtomicUsize::new(0),
+            getbuffers: AtomicUsize::new(0),
         })
+    }
+
+    /// Number of exports ever made (released or not).
+    #[getter]
+    fn getbuffers(&self) -> usize {
+        self.getbuffers.load(Ordering::SeqCst)
     }
 
     /// Number of exports not yet released.
@@ -141,7 +173,21 @@ impl Exporter {
         let format = ItemFormat::Owned(this.format.clone());
         // SAFETY: the memory belongs to `slf`, which the view keeps alive until release.
         unsafe { export::export(view, slf.clone().into_any(), memory, format, flags, ())? };
+        // SAFETY: `view` was just filled; only its plain fields change (its shape and
+        // strides point into the export's storage, which `release` frees either way).
+        unsafe {
+            match this.quirk {
+                Quirk::None => {}
+                Quirk::NoStrides => (*view).strides = std::ptr::null_mut(),
+                Quirk::NoShape => {
+                    (*view).shape = std::ptr::null_mut();
+                    (*view).strides = std::ptr::null_mut();
+                }
+                Quirk::LongLen => (*view).len += 1,
+            }
+        }
         this.exports.fetch_add(1, Ordering::SeqCst);
+        this.getbuffers.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! [`BufferGuard`]: a buffer-protocol export held open, released when dropped.
 
 use crate::core::format::{check_exporter_format, Format, Item};
-use crate::core::Layout;
+use crate::core::{Layout, LayoutRef};
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -77,17 +77,15 @@ impl BufferGuard {
     /// The format, shape and strides of a `PyBUF_RECORDS_RO` export, validated.
     pub(super) fn layout(&self) -> PyResult<Layout> {
         let v = &*self.view;
-        if !v.suboffsets.is_null() {
-            return Err(PyValueError::new_err("exporters that need suboffsets are not supported"));
+        // SAFETY: the view was filled by a successful PyObject_GetBuffer and is held.
+        if let Some((shape, strides)) = unsafe { given_dims(v) }? {
+            return Ok(LayoutRef::new(shape, strides, v.itemsize)?.to_layout());
         }
-        let ndim = usize::try_from(v.ndim).map_err(|_| {
-            PyValueError::new_err(format!("exporter gave a negative ndim ({})", v.ndim))
-        })?;
+        // No shape or no strides (ndim > 0): the whole buffer, or C order.
+        let ndim = v.ndim.unsigned_abs() as usize;
         // Only needed (and only computed: a division is slow) when the shape is absent.
         let whole;
-        let shape: &[isize] = if ndim == 0 {
-            &[]
-        } else if v.shape.is_null() {
+        let shape: &[isize] = if v.shape.is_null() {
             whole = [v.len / v.itemsize.max(1)];
             &whole
         } else {
@@ -95,7 +93,7 @@ impl BufferGuard {
             // `ndim` readable entries until release.
             unsafe { std::slice::from_raw_parts(v.shape, ndim) }
         };
-        let strides = if ndim == 0 || v.strides.is_null() {
+        let strides = if v.strides.is_null() {
             None
         } else {
             // SAFETY: as for the shape.
@@ -107,18 +105,55 @@ impl BufferGuard {
     /// The validated format of the export, as the exporter gave it (no format means
     /// unsigned bytes).
     pub(super) fn format(&self) -> PyResult<(Format, Item)> {
-        let v = &*self.view;
-        let format = if v.format.is_null() {
-            None
-        } else {
-            // SAFETY: a non-NULL format is a NUL-terminated string valid until release.
-            Some(unsafe { CStr::from_ptr(v.format) }.to_bytes())
-        };
-        let item = check_exporter_format(format, v.itemsize)?;
+        // SAFETY: the view was filled by a successful PyObject_GetBuffer and is held.
+        let (format, item) = unsafe { given_format(&self.view) }?;
         // Accepted formats have at most twelve characters (prefix, ten-digit count, code),
         // so they fit inline and are passed on unchanged.
         Ok((format.and_then(Format::from_bytes).unwrap_or_else(|| item.format()), item))
     }
+}
+
+/// The shape and strides a `PyBUF_RECORDS_RO` export gives, if it gives both (a
+/// 0-dimensional one needs neither): `None` when either is missing. Refuses suboffsets and
+/// a negative `ndim`.
+///
+/// # Safety
+///
+/// `v` was filled by a successful `PyObject_GetBuffer` and is not released while the
+/// slices are in use.
+pub(super) unsafe fn given_dims(v: &ffi::Py_buffer) -> PyResult<Option<(&[isize], &[isize])>> {
+    if !v.suboffsets.is_null() {
+        return Err(PyValueError::new_err("exporters that need suboffsets are not supported"));
+    }
+    let ndim = usize::try_from(v.ndim).map_err(|_| {
+        PyValueError::new_err(format!("exporter gave a negative ndim ({})", v.ndim))
+    })?;
+    if ndim == 0 {
+        return Ok(Some((&[], &[])));
+    }
+    if v.shape.is_null() || v.strides.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: with ndim > 0 and non-NULL shape and strides, CPython's protocol guarantees
+    // `ndim` readable entries of each until release (the caller's guarantee).
+    Ok(Some(unsafe {
+        (std::slice::from_raw_parts(v.shape, ndim), std::slice::from_raw_parts(v.strides, ndim))
+    }))
+}
+
+/// The format an export gives (`None`: unsigned bytes), checked against its item size.
+///
+/// # Safety
+///
+/// As for [`given_dims`].
+pub(super) unsafe fn given_format(v: &ffi::Py_buffer) -> PyResult<(Option<&[u8]>, Item)> {
+    let format = if v.format.is_null() {
+        None
+    } else {
+        // SAFETY: a non-NULL format is a NUL-terminated string valid until release.
+        Some(unsafe { CStr::from_ptr(v.format) }.to_bytes())
+    };
+    Ok((format, check_exporter_format(format, v.itemsize)?))
 }
 
 impl Drop for BufferGuard {

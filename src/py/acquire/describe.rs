@@ -291,7 +291,8 @@ impl Mapping {
             (MappingData::Address { addr, readonly }, _) => (*addr, *readonly, true),
             (MappingData::Object { .. }, None) => unreachable!("a data object is held"),
         };
-        ViewRef::new(addr, self.layout.borrowed(), &self.format, self.item(), readonly, raw_address)
+        let format = self.format.as_bytes();
+        ViewRef::new(addr, self.layout.borrowed(), format, self.item(), readonly, raw_address)
     }
 
     /// The Python object referenced, for the garbage collector.

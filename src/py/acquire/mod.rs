@@ -8,10 +8,12 @@
 mod buffer;
 mod describe;
 mod exporter;
+mod held;
 
 pub use buffer::BufferGuard;
 pub use describe::{parse_mapping, Fields, Mapping};
 pub use exporter::{acquire_exporter, capsule_interface, interface_dims};
+pub use held::{Held, HeldBuffer};
 
 use crate::core::format::{Format, Item};
 use crate::core::{Layout, LayoutRef};
@@ -105,7 +107,7 @@ impl View {
         ViewRef {
             addr: self.addr,
             layout: self.layout.borrowed(),
-            format: &self.format,
+            format: self.format.as_bytes(),
             kind: self.kind,
             swapped: self.swapped,
             readonly: self.readonly,
@@ -123,8 +125,8 @@ pub struct ViewRef<'a> {
     pub addr: usize,
     /// The items' layout around `addr`.
     pub layout: LayoutRef<'a>,
-    /// The PEP 3118 format consumers see.
-    pub format: &'a Format,
+    /// The PEP 3118 format consumers see (without its NUL).
+    pub format: &'a [u8],
     kind: u8,
     swapped: bool,
     /// Whether consumers must not write.
@@ -137,13 +139,25 @@ impl<'a> ViewRef<'a> {
     fn new(
         addr: usize,
         layout: LayoutRef<'a>,
-        format: &'a Format,
+        format: &'a [u8],
         item: Item,
         readonly: bool,
         raw_address: bool,
     ) -> Self {
         let (kind, swapped) = (item.kind, item.swapped);
         ViewRef { addr, layout, format, kind, swapped, readonly, raw_address }
+    }
+
+    /// A view of memory an export holds (never a raw address), validated when it was
+    /// acquired; `(kind, swapped)` describe its item.
+    fn exported(
+        addr: usize,
+        layout: LayoutRef<'a>,
+        format: &'a [u8],
+        (kind, swapped): (u8, bool),
+        readonly: bool,
+    ) -> Self {
+        ViewRef { addr, layout, format, kind, swapped, readonly, raw_address: false }
     }
 
     /// Raises the audit event `bufferproxy.address(address, lo, hi, readonly)` for a view
