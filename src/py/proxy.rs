@@ -2,11 +2,11 @@
 //! [`export`], [`interface`] and the core.
 
 use super::acquire::{
-    acquire_exporter, parse_mapping, BufferGuard, Fields, Held, Keep, Mapping, View, ViewRef,
+    acquire_exporter, parse_mapping, BufferGuard, Fields, HeldBuffer, Keep, Mapping, View, ViewRef,
 };
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
-use super::slot::{Claim, FirstUse, ObjectCell, Slot};
+use super::slot::{Claim, Either, EitherSlot, FirstUse, ObjectCell, Slot};
 use crate::core::copy::{contiguous_bytes, gather_uninit};
 use crate::core::request::{flags, negotiate, Grant};
 use pyo3::exceptions::{PyBufferError, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
@@ -129,10 +129,10 @@ impl export::Describe for Acquired {
     }
 }
 
-// An exporter's held acquisition is one allocation of a Py_buffer and a few bytes
-// (pygame keeps the Py_buffer alone): the enum's tag fits in the buffer's spare bits.
+// An exporter's held export is one allocation of a Py_buffer and a few bytes (pygame
+// keeps the Py_buffer alone).
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Held<Acquired>>() == 88);
+const _: () = assert!(std::mem::size_of::<HeldBuffer>() == 88);
 
 /// Exports a parent's memory through the buffer protocol and the array interfaces,
 /// without copying.
@@ -168,7 +168,7 @@ pub struct BufferProxy {
     description: Slot<Description>,
     /// An exporting parent's acquisition, held from first use (a dict's is in its
     /// description).
-    held: Slot<Held<Acquired>>,
+    held: EitherSlot<HeldBuffer, Acquired>,
     /// Closed while a thread makes the first use that fills `held`.
     first_use: FirstUse,
 }
@@ -204,7 +204,7 @@ impl BufferProxy {
         BufferProxy {
             source: ObjectCell::new(parent),
             description: Slot::new(),
-            held: Slot::new(),
+            held: EitherSlot::new(),
             first_use: FirstUse::new(),
         }
     }
@@ -276,19 +276,17 @@ impl BufferProxy {
             let source = self.source(py)?;
             // SAFETY: PyObject_CheckBuffer only reads the type's buffer slot of a live object.
             if unsafe { ffi::PyObject_CheckBuffer(source.as_ptr()) } == 1 {
-                if let Some(held) = Held::buffer(&source)? {
-                    if let Held::Buffer(buffer) = &*held {
-                        let view = buffer.view();
-                        if purpose != Purpose::Hold && view.null_bytes() {
-                            return Err(null_bytes_error(view, purpose));
-                        }
+                if let Some(buffer) = HeldBuffer::acquire(&source)? {
+                    let view = buffer.view();
+                    if purpose != Purpose::Hold && view.null_bytes() {
+                        return Err(null_bytes_error(view, purpose));
                     }
-                    let (_, _rejected) = self.held.set(held);
+                    let _rejected = self.held.set(Either::Left(buffer));
                     return Ok(());
                 }
             }
             let (acquired, _) = self.acquire(py, flags::RECORDS_RO, purpose)?;
-            let (_, _rejected) = self.held.set(Box::new(Held::Other(Box::new(acquired))));
+            let _rejected = self.held.set(Either::Right(Box::new(acquired)));
             return Ok(());
         };
         let data = desc.mapping.hold(py)?;
@@ -310,8 +308,8 @@ impl BufferProxy {
     /// [`held_view`](Self::held_view) says, read with the fewest loads (`proxy.length`).
     fn held_len(&self) -> Option<isize> {
         match self.held.get() {
-            Some(Held::Buffer(buffer)) => Some(buffer.byte_len()),
-            Some(Held::Other(acquired)) => Some(acquired.view().layout.len()),
+            Some(Either::Left(buffer)) => Some(buffer.byte_len()),
+            Some(Either::Right(acquired)) => Some(acquired.view().layout.len()),
             None => {
                 let desc = self.description.get()?;
                 desc.held.get()?;
@@ -323,8 +321,8 @@ impl BufferProxy {
     /// The held acquisition's view, if the first use has made it.
     fn held_view(&self) -> Option<ViewRef<'_>> {
         match self.held.get() {
-            Some(Held::Buffer(buffer)) => return Some(buffer.view()),
-            Some(Held::Other(acquired)) => return Some(acquired.view()),
+            Some(Either::Left(buffer)) => return Some(buffer.view()),
+            Some(Either::Right(acquired)) => return Some(acquired.view()),
             None => {}
         }
         let desc = self.description.get()?;
@@ -610,9 +608,9 @@ impl BufferProxy {
             }
         }
         match self.held.get() {
-            Some(Held::Buffer(buffer)) => visit.call(buffer.owner())?,
-            Some(Held::Other(acquired)) => {
-                if let Acquired::Described { after: Some(after), .. } = &**acquired {
+            Some(Either::Left(buffer)) => visit.call(buffer.owner())?,
+            Some(Either::Right(acquired)) => {
+                if let Acquired::Described { after: Some(after), .. } = acquired {
                     visit.call(&after.after)?;
                     visit.call(&after.parent)?;
                 }
@@ -630,7 +628,7 @@ impl BufferProxy {
         // this proxy is called through a reference its caller holds, so none is running:
         // nothing borrows the slots' values. They are dropped only once all are taken, as
         // dropping runs Python code (`after`) that could come back to this proxy.
-        let taken = unsafe { (self.held.replace(None), self.description.replace(None)) };
+        let taken = unsafe { (self.held.take_shared(), self.description.replace(None)) };
         // SAFETY: the collector runs with the interpreter lock held.
         let py = unsafe { Python::assume_attached() };
         let source = self.source.replace(py, None);

@@ -1,4 +1,5 @@
-//! [`Slot`]: a value set at most once, then read without locking; [`ObjectCell`]: an
+//! [`Slot`]: a value set at most once, then read without locking ([`EitherSlot`]: one of
+//! two types); [`ObjectCell`]: an
 //! object reference guarded by the interpreter lock; [`FirstUse`]: the gate that makes a
 //! proxy's first use run once across threads.
 //!
@@ -92,6 +93,119 @@ impl<T> Drop for Slot<T> {
 impl<T> Default for Slot<T> {
     fn default() -> Self {
         Slot::new()
+    }
+}
+
+/// One of two values.
+pub enum Either<A, B> {
+    /// The first kind.
+    Left(A),
+    /// The second kind.
+    Right(B),
+}
+
+/// A [`Slot`] for a boxed value of one of two types, set once and read without locking.
+/// The kind is the pointer's low bit (both types are aligned to at least 2), so either
+/// kind costs one allocation of its own size. Zero-filled memory is an empty slot.
+pub struct EitherSlot<A, B>(AtomicUsize, PhantomData<(*mut A, *mut B)>);
+
+// SAFETY: the slot owns its value (like a `Box<A>` or `Box<B>`); see `Slot`.
+unsafe impl<A: Send, B: Send> Send for EitherSlot<A, B> {}
+// SAFETY: as for `Slot`: threads read `&A`/`&B` and store values another may drop.
+unsafe impl<A: Send + Sync, B: Send + Sync> Sync for EitherSlot<A, B> {}
+
+impl<A, B> EitherSlot<A, B> {
+    const RIGHT: usize = 1;
+    const ALIGNED: () = assert!(std::mem::align_of::<A>() >= 2 && std::mem::align_of::<B>() >= 2);
+
+    /// An empty slot.
+    pub const fn new() -> Self {
+        let () = Self::ALIGNED;
+        EitherSlot(AtomicUsize::new(0), PhantomData)
+    }
+
+    fn into_word(value: Either<Box<A>, Box<B>>) -> usize {
+        match value {
+            Either::Left(a) => Box::into_raw(a) as usize,
+            Either::Right(b) => Box::into_raw(b) as usize | Self::RIGHT,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `word` is non-zero and came from `into_word`, and the value it points to is alive
+    /// for `'a`.
+    unsafe fn borrow<'a>(word: usize) -> Either<&'a A, &'a B> {
+        // SAFETY: the caller's guarantee; the tag says which box the pointer came from.
+        unsafe {
+            if word & Self::RIGHT == 0 {
+                Either::Left(&*(word as *const A))
+            } else {
+                Either::Right(&*((word & !Self::RIGHT) as *const B))
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `word` is non-zero, came from `into_word`, and is owned by nobody else.
+    unsafe fn unbox(word: usize) -> Either<Box<A>, Box<B>> {
+        // SAFETY: the caller's guarantee; the tag says which box the pointer came from.
+        unsafe {
+            if word & Self::RIGHT == 0 {
+                Either::Left(Box::from_raw(word as *mut A))
+            } else {
+                Either::Right(Box::from_raw((word & !Self::RIGHT) as *mut B))
+            }
+        }
+    }
+
+    /// The value, if set.
+    pub fn get(&self) -> Option<Either<&A, &B>> {
+        let word = self.0.load(Ordering::Acquire);
+        // SAFETY: as in `Slot::get`: a non-zero word came from `set` and is freed only
+        // through `take`/`replace` (exclusive, or the caller's promise) or drop.
+        (word != 0).then(|| unsafe { Self::borrow(word) })
+    }
+
+    /// Stores `value` unless a value is there already; hands back the rejected one, for
+    /// the caller to drop (dropping may run Python code, so not here).
+    pub fn set(&self, value: Either<Box<A>, Box<B>>) -> Option<Either<Box<A>, Box<B>>> {
+        let new = Self::into_word(value);
+        match self.0.compare_exchange(0, new, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => None,
+            // SAFETY: `new` was not stored, so ownership comes back to the caller.
+            Err(_) => Some(unsafe { Self::unbox(new) }),
+        }
+    }
+
+    /// Empties the slot, handing the old value back.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Slot::replace`]: no reference returned by [`get`](Self::get) may still be
+    /// in use.
+    pub unsafe fn take_shared(&self) -> Option<Either<Box<A>, Box<B>>> {
+        let old = self.0.swap(0, Ordering::AcqRel);
+        // SAFETY: a non-zero word came from `into_word`; it has just left the slot and the
+        // caller guarantees nobody still borrows it.
+        (old != 0).then(|| unsafe { Self::unbox(old) })
+    }
+}
+
+impl<A, B> Drop for EitherSlot<A, B> {
+    fn drop(&mut self) {
+        let word = std::mem::replace(self.0.get_mut(), 0);
+        if word != 0 {
+            // SAFETY: the slot owned the value, and `&mut self` means nobody borrows it.
+            drop(unsafe { Self::unbox(word) });
+        }
+    }
+}
+
+impl<A, B> Default for EitherSlot<A, B> {
+    fn default() -> Self {
+        EitherSlot::new()
     }
 }
 

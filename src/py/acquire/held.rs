@@ -67,23 +67,14 @@ unsafe impl Send for HeldBuffer {}
 // SAFETY: as above; shared access only reads plain fields.
 unsafe impl Sync for HeldBuffer {}
 
-/// The held acquisition of an exporting parent: its export in place, or (for memory
-/// that no export describes in full) whatever copies the description.
-pub enum Held<T> {
-    /// A buffer-protocol export, read in place.
-    Buffer(HeldBuffer),
-    /// Anything else.
-    Other(Box<T>),
-}
-
-impl<T> Held<T> {
+impl HeldBuffer {
     /// Holds `obj`'s buffer-protocol export in a new box, validated as
     /// [`acquire_exporter`](super::acquire_exporter) validates it for a read-only request
     /// (the same checks, in the same order, with the same errors). `Ok(None)` when the
     /// export cannot be read in place: it lacks a shape or strides, or its `len` is not
     /// what its shape gives; the caller then takes the copying path.
-    pub fn buffer(obj: &Bound<'_, PyAny>) -> PyResult<Option<Box<Self>>> {
-        let mut held = Box::new(Held::Buffer(HeldBuffer {
+    pub fn acquire(obj: &Bound<'_, PyAny>) -> PyResult<Option<Box<Self>>> {
+        let mut buffer = Box::new(HeldBuffer {
             // SAFETY: all-zero bytes are a valid RawBuffer: null pointers, `None`, zeros.
             raw: unsafe { std::mem::zeroed() },
             filled: false,
@@ -91,8 +82,7 @@ impl<T> Held<T> {
             swapped: false,
             c_contiguous: false,
             f_contiguous: false,
-        }));
-        let Held::Buffer(buffer) = &mut *held else { unreachable!("just made") };
+        });
         let raw = ptr::addr_of_mut!(buffer.raw).cast::<ffi::Py_buffer>();
         // SAFETY: `obj` is live and `raw` is a zeroed Py_buffer (RawBuffer has its layout)
         // in the box, where it stays until released; on success CPython fills it.
@@ -100,7 +90,7 @@ impl<T> Held<T> {
             return Err(PyErr::fetch(obj.py()));
         }
         buffer.filled = true;
-        // SAFETY: the buffer was just filled and is held until `held` drops.
+        // SAFETY: the buffer was just filled and is held until `buffer` drops.
         let v = unsafe { &*raw };
         // SAFETY: as above.
         let Some((shape, strides)) = (unsafe { given_dims(v) })? else { return Ok(None) };
@@ -123,11 +113,9 @@ impl<T> Held<T> {
         buffer.swapped = item.swapped;
         buffer.c_contiguous = layout.is_c_contiguous();
         buffer.f_contiguous = layout.is_f_contiguous();
-        Ok(Some(held))
+        Ok(Some(buffer))
     }
-}
 
-impl HeldBuffer {
     /// The export, as a view. Its shape, strides and format are the exporter's, read in
     /// place; only the extent is computed again.
     pub fn view(&self) -> ViewRef<'_> {

@@ -13,7 +13,7 @@ mod held;
 pub use buffer::BufferGuard;
 pub use describe::{parse_mapping, Fields, Mapping};
 pub use exporter::{acquire_exporter, capsule_interface, interface_dims};
-pub use held::{Held, HeldBuffer};
+pub use held::HeldBuffer;
 
 use crate::core::format::{Format, Item};
 use crate::core::{Layout, LayoutRef};
