@@ -277,9 +277,8 @@ impl BufferProxy {
             // SAFETY: PyObject_CheckBuffer only reads the type's buffer slot of a live object.
             if unsafe { ffi::PyObject_CheckBuffer(source.as_ptr()) } == 1 {
                 if let Some(buffer) = HeldBuffer::acquire(&source)? {
-                    let view = buffer.view();
-                    if purpose != Purpose::Hold && view.null_bytes() {
-                        return Err(null_bytes_error(view, purpose));
+                    if purpose != Purpose::Hold && buffer.view().null_bytes() {
+                        return Err(null_bytes_error(buffer.view(), purpose));
                     }
                     let _rejected = self.held.set(Either::Left(buffer));
                     return Ok(());
@@ -345,26 +344,41 @@ impl BufferProxy {
     /// at NULL are refused, and when this is the first use, before `before` runs and
     /// without holding anything.
     fn held_for(&self, py: Python<'_>, purpose: Purpose) -> PyResult<ViewRef<'_>> {
-        let usable = |view: ViewRef<'_>| {
-            if purpose != Purpose::Hold && view.null_bytes() {
-                return Err(null_bytes_error(view, purpose));
+        let view = match self.held_view() {
+            Some(view) => view,
+            None => {
+                self.ensure_held(py, purpose)?;
+                self.held_view().expect("the first use has held the memory")
             }
-            Ok(())
         };
+        if purpose != Purpose::Hold && view.null_bytes() {
+            return Err(null_bytes_error(view, purpose));
+        }
+        Ok(view)
+    }
+
+    /// The held acquisition's length in bytes, acquiring it if this is the first use.
+    fn held_length(&self, py: Python<'_>) -> PyResult<isize> {
+        if let Some(len) = self.held_len() {
+            return Ok(len);
+        }
+        self.ensure_held(py, Purpose::Hold)?;
+        Ok(self.held_len().expect("the first use has held the memory"))
+    }
+
+    /// Makes the first use, unless it has been made (see [`held`](Self::held)).
+    fn ensure_held(&self, py: Python<'_>, purpose: Purpose) -> PyResult<()> {
         loop {
-            if let Some(view) = self.held_view() {
-                usable(view)?;
-                return Ok(view);
+            if self.held_len().is_some() {
+                return Ok(());
             }
             match self.first_use.claim(py) {
                 Claim::Mine(_gate) => {
                     // Another thread may have finished between the look and the claim.
-                    if self.held_view().is_none() {
+                    if self.held_len().is_none() {
                         self.hold(py, purpose)?;
                     }
-                    let view = self.held_view().expect("the first use has held the memory");
-                    usable(view)?;
-                    return Ok(view);
+                    return Ok(());
                 }
                 Claim::Reentrant => {
                     return Err(PyRuntimeError::new_err(
@@ -467,7 +481,7 @@ impl BufferProxy {
     /// the object passed to ``BufferProxy``.
     #[getter]
     fn parent(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.held(py)?;
+        self.ensure_held(py, Purpose::Hold)?;
         match self.description.get() {
             Some(desc) => Ok(desc.parent.clone_ref(py)),
             None => Ok(self.source(py)?.unbind()),
@@ -477,7 +491,7 @@ impl BufferProxy {
     /// The size, in bytes, of the exported buffer (gaps of strided layouts excluded).
     #[getter]
     fn length(&self, py: Python<'_>) -> PyResult<isize> {
-        Ok(self.held(py)?.layout.len())
+        self.held_length(py)
     }
 
     /// A copy of the exported buffer as bytes: contiguous data in memory order, anything
@@ -569,7 +583,7 @@ impl BufferProxy {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("<BufferProxy({})>", self.held(py)?.layout.len()))
+        Ok(format!("<BufferProxy({})>", self.held_length(py)?))
     }
 
     /// Buffer protocol export: each export is validated against the request flags and

@@ -55,6 +55,8 @@ const _: () = {
 pub struct HeldBuffer {
     raw: RawBuffer,
     filled: bool,
+    /// The format's length (accepted formats are short), so reading it costs no `strlen`.
+    format_len: u8,
     kind: u8,
     swapped: bool,
     c_contiguous: bool,
@@ -78,6 +80,7 @@ impl HeldBuffer {
             // SAFETY: all-zero bytes are a valid RawBuffer: null pointers, `None`, zeros.
             raw: unsafe { std::mem::zeroed() },
             filled: false,
+            format_len: 0,
             kind: 0,
             swapped: false,
             c_contiguous: false,
@@ -100,7 +103,7 @@ impl HeldBuffer {
         }
         negotiate(layout, v.readonly != 0, flags::RECORDS_RO)?;
         // SAFETY: as above.
-        let (_, item) = unsafe { given_format(v) }?;
+        let (format, item) = unsafe { given_format(v) }?;
         let extent = layout.extent();
         let start = (v.buf as usize).checked_add_signed(extent.lo);
         if extent.size() > 0 && start.and_then(|s| s.checked_add(extent.size())).is_none() {
@@ -109,6 +112,10 @@ impl HeldBuffer {
                 v.buf as usize, extent.lo, extent.hi
             )));
         }
+        let Some(format_len) = format.map_or(Some(0), |f| u8::try_from(f.len()).ok()) else {
+            return Ok(None);
+        };
+        buffer.format_len = format_len;
         buffer.kind = item.kind;
         buffer.swapped = item.swapped;
         buffer.c_contiguous = layout.is_c_contiguous();
@@ -138,8 +145,9 @@ impl HeldBuffer {
         let format: &[u8] = if v.format.is_null() {
             b"B"
         } else {
-            // SAFETY: a non-NULL format is a NUL-terminated string valid until release.
-            unsafe { std::ffi::CStr::from_ptr(v.format) }.to_bytes()
+            // SAFETY: a non-NULL format is a string of `format_len` bytes (measured when it
+            // was validated) and its NUL, valid until release.
+            unsafe { std::slice::from_raw_parts(v.format.cast::<u8>(), self.format_len.into()) }
         };
         ViewRef::exported(
             v.buf as usize,
