@@ -17,6 +17,7 @@ use pyo3::{PyTraverseError, PyVisit};
 use std::ffi::c_int;
 use std::mem::MaybeUninit;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A dict description, read once: its memory, its callbacks, and the acquisition held
 /// from first use.
@@ -26,23 +27,53 @@ struct Description {
     before: Option<Py<PyAny>>,
     after: Option<Py<PyAny>>,
     /// Set at first use; released when the description is dropped, after `after` runs.
-    held: Slot<DescribedHeld>,
+    held: DescribedHold,
 }
 
-/// What a description's held acquisition owns beyond the description itself: the `data`
-/// object's export, if any. The layout and format are read from the description, and its
-/// `after` is called when it drops: holding copies none of them.
-struct DescribedHeld {
-    data: Option<BufferGuard>,
+/// A description's acquisition held from first use: a mark, and the `data` object's
+/// export if there is one. The layout and format are the description's own, and its
+/// `after` is called when it drops: holding copies none of them, and a raw address
+/// allocates nothing.
+#[derive(Default)]
+struct DescribedHold {
+    held: AtomicBool,
+    data: Slot<BufferGuard>,
+}
+
+impl DescribedHold {
+    /// Whether the first use has held the memory.
+    fn is_held(&self) -> bool {
+        self.held.load(Ordering::Acquire)
+    }
+
+    /// The data object's export, once held.
+    fn data(&self) -> Option<&BufferGuard> {
+        self.data.get()
+    }
+
+    /// Marks the memory held, keeping the data object's export (only the first use does).
+    fn set(&self, data: Option<BufferGuard>) {
+        if let Some(data) = data {
+            let (_, _rejected) = self.data.set(Box::new(data));
+        }
+        self.held.store(true, Ordering::Release);
+    }
+
+    /// Whether the memory was held, and the data object's export, emptying the mark.
+    fn take(&mut self) -> Option<Option<Box<BufferGuard>>> {
+        std::mem::take(self.held.get_mut()).then(|| self.data.take())
+    }
 }
 
 impl Drop for Description {
     fn drop(&mut self) {
         // A held acquisition is released as an export's is: `after` first, then the data
         // object's export (pygame's order).
-        if let Some(held) = self.held.take() {
-            drop(Python::attach(|py| AfterCall::new(py, self)));
-            drop(held);
+        if let Some(data) = self.held.take() {
+            if self.after.is_some() {
+                drop(Python::attach(|py| AfterCall::new(py, self)));
+            }
+            drop(data);
         }
     }
 }
@@ -57,7 +88,7 @@ impl Description {
             parent: fields.parent.map_or_else(|| py.None(), Bound::unbind),
             before: fields.before.map(Bound::unbind),
             after: fields.after.map(Bound::unbind),
-            held: Slot::new(),
+            held: DescribedHold::default(),
         })
     }
 }
@@ -298,8 +329,7 @@ impl BufferProxy {
         if let Some(before) = &desc.before {
             before.call1(py, (desc.parent.clone_ref(py),))?;
         }
-        let held = DescribedHeld { data };
-        let (_, _rejected) = desc.held.set(Box::new(held));
+        desc.held.set(data);
         Ok(())
     }
 
@@ -311,8 +341,7 @@ impl BufferProxy {
             Some(Either::Right(acquired)) => Some(acquired.view().layout.len()),
             None => {
                 let desc = self.description.get()?;
-                desc.held.get()?;
-                Some(desc.mapping.layout().len())
+                desc.held.is_held().then(|| desc.mapping.layout().len())
             }
         }
     }
@@ -325,8 +354,7 @@ impl BufferProxy {
             None => {}
         }
         let desc = self.description.get()?;
-        let held = desc.held.get()?;
-        Some(desc.mapping.held_view(held.data.as_ref()))
+        desc.held.is_held().then(|| desc.mapping.held_view(desc.held.data()))
     }
 
     /// The acquisition held from first use until the proxy dies.
@@ -617,9 +645,7 @@ impl BufferProxy {
             visit.call(&desc.before)?;
             visit.call(&desc.after)?;
             visit.call(desc.mapping.referent())?;
-            if let Some(held) = desc.held.get() {
-                visit.call(held.data.as_ref().and_then(BufferGuard::owner))?;
-            }
+            visit.call(desc.held.data().and_then(BufferGuard::owner))?;
         }
         match self.held.get() {
             Some(Either::Left(buffer)) => visit.call(buffer.owner())?,

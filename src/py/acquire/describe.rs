@@ -1,7 +1,7 @@
 //! Dict descriptions and `__array_interface__` dicts: parsed and validated in pygame's
 //! order, then turned into a [`View`] at each acquisition.
 
-use super::{type_name, BufferGuard, Keep, View, ViewRef};
+use super::{check_range, type_name, BufferGuard, Keep, View, ViewRef};
 use crate::core::format::{typestr_item, Format, Item};
 use crate::core::layout::Dims;
 use crate::core::request::flags;
@@ -85,7 +85,11 @@ fn int_tuple<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Option<&'a Bound<'py, PyTup
 }
 
 fn isize_items(tuple: &Bound<'_, PyTuple>) -> PyResult<Dims> {
-    tuple.iter().map(|i| i.extract::<isize>()).collect()
+    let mut items = Dims::with_capacity(tuple.len());
+    for item in tuple.iter() {
+        items.push(item.extract::<isize>()?);
+    }
+    Ok(items)
 }
 
 /// Where a description's `data` points.
@@ -209,13 +213,13 @@ pub fn parse_mapping(fields: &Fields<'_>, writable: bool) -> PyResult<Mapping> {
     let data = match data {
         Data::Address { .. } => {
             // Checks the address range now; nothing is held.
-            View::new(addr, layout.clone(), format, readonly, Keep::default())?;
+            check_range(addr, layout.extent())?;
             MappingData::Address { addr, readonly }
         }
         Data::Object(guard) => {
             let obj = guard_source.expect("a data object was acquired").unbind();
             // Checks the bounds now; the export is released again until an acquisition.
-            view_in_object(guard, offset, layout.clone(), format, Keep::default())?;
+            check_fits(&guard, offset, &layout)?;
             MappingData::Object { obj, offset }
         }
     };

@@ -7,10 +7,9 @@
 //! `shape` point at `len`), so it lives in a box and never moves once filled.
 
 use super::buffer::{given_dims, given_format};
-use super::ViewRef;
+use super::{check_range, ViewRef};
 use crate::core::request::{flags, negotiate};
 use crate::core::LayoutRef;
-use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use std::ffi::{c_char, c_int, c_void};
@@ -104,14 +103,7 @@ impl HeldBuffer {
         negotiate(layout, v.readonly != 0, flags::RECORDS_RO)?;
         // SAFETY: as above.
         let (format, item) = unsafe { given_format(v) }?;
-        let extent = layout.extent();
-        let start = (v.buf as usize).checked_add_signed(extent.lo);
-        if extent.size() > 0 && start.and_then(|s| s.checked_add(extent.size())).is_none() {
-            return Err(PyValueError::new_err(format!(
-                "'data' address {:#x} with extent [{}, {}) is not a valid memory range",
-                v.buf as usize, extent.lo, extent.hi
-            )));
-        }
+        check_range(v.buf as usize, layout.extent())?;
         let Some(format_len) = format.map_or(Some(0), |f| u8::try_from(f.len()).ok()) else {
             return Ok(None);
         };

@@ -16,7 +16,7 @@ pub use exporter::{acquire_exporter, capsule_interface, interface_dims};
 pub use held::HeldBuffer;
 
 use crate::core::format::{Format, Item};
-use crate::core::{Layout, LayoutRef};
+use crate::core::{Extent, Layout, LayoutRef};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
@@ -81,17 +81,7 @@ impl View {
         readonly: bool,
         keep: Keep,
     ) -> PyResult<Self> {
-        let extent = layout.extent();
-        if extent.size() > 0 {
-            let start = addr.checked_add_signed(extent.lo);
-            let fits = start.is_some_and(|s| s.checked_add(extent.size()).is_some());
-            if !fits {
-                return Err(PyValueError::new_err(format!(
-                    "'data' address {addr:#x} with extent [{}, {}) is not a valid memory range",
-                    extent.lo, extent.hi
-                )));
-            }
-        }
+        check_range(addr, layout.extent())?;
         let (kind, swapped) = (item.kind, item.swapped);
         Ok(View { addr, layout, format, kind, swapped, readonly, raw_address: false, keep })
     }
@@ -224,6 +214,21 @@ impl<'a> ViewRef<'a> {
         let mem = unsafe { std::slice::from_raw_parts(start as *const u8, extent.size()) };
         (mem, extent.lo.unsigned_abs())
     }
+}
+
+/// Checks that `extent` around `addr` does not wrap around the address space, so that
+/// later pointer arithmetic cannot overflow (an empty extent is any address's).
+fn check_range(addr: usize, extent: Extent) -> PyResult<()> {
+    if extent.size() > 0 {
+        let start = addr.checked_add_signed(extent.lo);
+        if start.and_then(|s| s.checked_add(extent.size())).is_none() {
+            return Err(PyValueError::new_err(format!(
+                "'data' address {addr:#x} with extent [{}, {}) is not a valid memory range",
+                extent.lo, extent.hi
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The name of an object's type, for messages.
