@@ -10,6 +10,8 @@ use pyo3::exceptions::{PyBufferError, PyOverflowError, PyTypeError, PyValueError
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
+use pyo3::{ffi, Borrowed};
+use std::ptr;
 
 /// The items of a description (or `__array_interface__`) dict that are read, found the
 /// way `PyDict_GetItemString` finds them (no `__getitem__` override is called).
@@ -49,23 +51,30 @@ impl<'py> Fields<'py> {
         ];
         let mut found: [Option<Bound<'py, PyAny>>; 8] = Default::default();
         let mut scanned = dict.len() <= SCAN_MAX;
-        if scanned {
-            for (key, value) in dict.iter() {
-                let index = match keys.iter().position(|k| k.is(&key)) {
-                    Some(i) => Some(i),
-                    None => match key.cast_exact::<PyString>() {
-                        Ok(text) => {
-                            text.to_str().ok().and_then(|t| NAMES.iter().position(|n| *n == t))
-                        }
-                        Err(_) => {
-                            scanned = false;
-                            break;
-                        }
-                    },
-                };
-                if let Some(i) = index {
-                    found[i] = Some(value);
-                }
+        let (mut pos, mut key, mut value) = (0, ptr::null_mut(), ptr::null_mut());
+        // Borrowed references from PyDict_Next stay valid while the dict is not changed:
+        // nothing in the loop runs Python code (a str's text is read, never computed by a
+        // method), and a value is incref'd when it is kept.
+        while scanned {
+            // SAFETY: `dict` is a live dict and the out-pointers are ours.
+            if unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut key, &mut value) } == 0 {
+                break;
+            }
+            // SAFETY: as above: a borrowed, live key.
+            let key = unsafe { Borrowed::from_ptr(py, key) };
+            let index = match keys.iter().position(|k| k.as_ptr() == key.as_ptr()) {
+                Some(i) => Some(i),
+                None => match key.cast_exact::<PyString>() {
+                    Ok(text) => text.to_str().ok().and_then(|t| NAMES.iter().position(|n| *n == t)),
+                    Err(_) => {
+                        scanned = false;
+                        break;
+                    }
+                },
+            };
+            if let Some(i) = index {
+                // SAFETY: as above: a borrowed, live value; the new reference is ours.
+                found[i] = Some(unsafe { Bound::from_borrowed_ptr(py, value) });
             }
         }
         if !scanned {
@@ -190,9 +199,9 @@ pub fn parse_mapping(fields: &Fields<'_>, writable: bool) -> PyResult<Mapping> {
         return Err(PyBufferError::new_err("require writable buffer, but it is read-only"));
     }
 
-    let typestr_bytes: Vec<u8> = match typestr.cast::<PyString>() {
+    let item = match typestr.cast::<PyString>() {
         Ok(s) => match s.to_str() {
-            Ok(text) if text.is_ascii() => text.as_bytes().to_vec(),
+            Ok(text) if text.is_ascii() => typestr_item(text.as_bytes())?,
             // Non-ASCII text fails with the codec's own UnicodeEncodeError, as in pygame.
             _ => {
                 return Err(typestr
@@ -201,9 +210,8 @@ pub fn parse_mapping(fields: &Fields<'_>, writable: bool) -> PyResult<Mapping> {
                     .unwrap_or_else(|| PyValueError::new_err("'typestr' is not ASCII")))
             }
         },
-        Err(_) => typestr.cast::<PyBytes>()?.as_bytes().to_vec(),
+        Err(_) => typestr_item(typestr.cast::<PyBytes>()?.as_bytes())?,
     };
-    let item = typestr_item(&typestr_bytes)?;
     let (format, itemsize) = ((item.format(), item), item.size);
 
     let shape = isize_items(shape)?;
