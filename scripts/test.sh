@@ -100,10 +100,16 @@ BUFFERPROXY_EXPECT_WHEEL="$(cp_tag "$VENV")-$(cp_tag "$VENV")-" \
     "$VENV/bin/python" -m pytest -p no:cacheprovider tests "$@"
 
 # ---- 3. the wheels, without Rust ------------------------------------------------------------
-# CPython 3.11 ($PYTHON), 3.12 and 3.13: the latter two are looked up on PATH, then under pyenv;
-# OTHER_PYTHONS (space-separated commands or paths) overrides them.
+# $PYTHON and the others of CPython 3.11, 3.12 and 3.13, looked up on PATH, then under pyenv;
+# OTHER_PYTHONS (space-separated commands or paths) overrides the others.
 if [ -z "${OTHER_PYTHONS+set}" ]; then
-    OTHER_PYTHONS="$(require_python 3.12) $(require_python 3.13)"
+    primary_version=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    OTHER_PYTHONS=""
+    for version in 3.11 3.12 3.13; do
+        if [ "$version" != "$primary_version" ]; then
+            OTHER_PYTHONS="$OTHER_PYTHONS $(require_python "$version")"
+        fi
+    done
 fi
 
 # Runs a command with PATH reduced to the venv's bin and the system's (/usr/bin, /bin), and
