@@ -67,8 +67,9 @@ export PYO3_PYTHON="$PWD/$VENV/bin/python"
 step "cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
-step "cargo clippy -- -D warnings"
+step "cargo clippy -- -D warnings (version-specific and abi3 builds)"
 cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --all-targets --locked --features abi3 -- -D warnings
 step "cargo test"
 cargo test --locked
 

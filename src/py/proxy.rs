@@ -16,6 +16,7 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 use std::ffi::c_int;
 use std::mem::MaybeUninit;
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
