@@ -141,6 +141,18 @@ impl Layout {
     /// ```
     pub fn new(shape: &[isize], strides: Option<&[isize]>, itemsize: isize) -> Result<Self, Error> {
         let len = validate_shape(shape, itemsize)?;
+        if let ([count], None) = (shape, strides) {
+            // One dimension in C order, the commonest description: contiguous, spanning
+            // exactly its bytes, with nothing left that could overflow.
+            return Ok(Layout {
+                dims: Dims::from_buf_and_len([*count, itemsize, 0, 0], 2),
+                itemsize,
+                len,
+                extent: Extent { lo: 0, hi: len },
+                c_contiguous: true,
+                f_contiguous: true,
+            });
+        }
         let ndim = shape.len();
         let mut dims = Dims::from_elem(0, 2 * ndim);
         dims[..ndim].copy_from_slice(shape);

@@ -95,8 +95,9 @@ fn int_tuple<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Option<&'a Bound<'py, PyTup
 
 fn isize_items(tuple: &Bound<'_, PyTuple>) -> PyResult<Dims> {
     let mut items = Dims::with_capacity(tuple.len());
-    for item in tuple.iter() {
-        items.push(item.extract::<isize>()?);
+    for i in 0..tuple.len() {
+        // SAFETY: `i` is within the tuple, whose items are borrowed while it lives.
+        items.push(unsafe { tuple.get_borrowed_item_unchecked(i) }.extract::<isize>()?);
     }
     Ok(items)
 }
