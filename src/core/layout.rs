@@ -311,6 +311,22 @@ impl<'a> LayoutRef<'a> {
         if strides.len() != shape.len() {
             return Err(value_error!("'shape' and 'strides' are not the same length"));
         }
+        if let ([count], [stride]) = (shape, strides) {
+            // One dimension, the commonest export: items one stride apart.
+            if *count <= 1 || *stride == itemsize {
+                let extent = Extent { lo: 0, hi: if *count == 0 { 0 } else { len } };
+                let (c_contiguous, f_contiguous) = (true, true);
+                return Ok(LayoutRef {
+                    shape,
+                    strides,
+                    itemsize,
+                    len,
+                    extent,
+                    c_contiguous,
+                    f_contiguous,
+                });
+            }
+        }
         let extent = validate_extent(shape, strides, itemsize)?;
         let c_contiguous = contig::is_c_contiguous(shape, strides, itemsize);
         let f_contiguous = contig::is_f_contiguous(shape, strides, itemsize);

@@ -6,7 +6,7 @@
 //! Its shape and strides may point into the `Py_buffer` (`PyBuffer_FillInfo` makes
 //! `shape` point at `len`), so it lives in a box and never moves once filled.
 
-use super::buffer::{given_dims, given_format};
+use super::buffer::{attached, given_dims, given_format};
 use super::{check_range, ViewRef};
 use crate::core::request::{flags, negotiate};
 use crate::core::LayoutRef;
@@ -170,6 +170,6 @@ impl Drop for HeldBuffer {
         // SAFETY: the view was filled by a successful PyObject_GetBuffer (with its object
         // reference, as `RawBuffer` keeps it) and is released exactly once, here, with the
         // interpreter attached. PyBuffer_Release clears `obj`, so the `Py` drops nothing.
-        Python::attach(|_| unsafe { ffi::PyBuffer_Release(raw) });
+        attached(|| unsafe { ffi::PyBuffer_Release(raw) });
     }
 }
