@@ -19,12 +19,15 @@ use crate::core::format::{Format, Item};
 use crate::core::{Extent, Layout, LayoutRef};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+#[cfg(not(Py_LIMITED_API))]
 use pyo3::types::PyBool;
+#[cfg(not(Py_LIMITED_API))]
 use std::ffi::{c_char, c_int, c_ulonglong};
 
+#[cfg(not(Py_LIMITED_API))]
 extern "C" {
-    /// CPython's `PySys_Audit` (PEP 578; public since 3.8, in the limited API from 3.13),
-    /// which pyo3's ffi does not declare.
+    /// CPython's `PySys_Audit` (PEP 578; public since 3.8, but in the limited API only
+    /// from 3.13), which pyo3's ffi does not declare.
     #[link_name = "PySys_Audit"]
     fn audit_sys(event: *const c_char, format: *const c_char, ...) -> c_int;
 }
@@ -161,27 +164,9 @@ impl<'a> ViewRef<'a> {
         }
         let extent = self.layout.extent();
         // View::new checked that a non-empty extent does not wrap around the address space.
-        let lo = self.addr.wrapping_add_signed(extent.lo) as c_ulonglong;
-        let hi = self.addr.wrapping_add_signed(extent.hi) as c_ulonglong;
-        let readonly = PyBool::new(py, self.readonly);
-        // SAFETY: the interpreter is attached (`py`); the format's four codes match the
-        // four arguments (three unsigned long longs and a borrowed object, which
-        // Py_BuildValue's `O` increfs). PySys_Audit returns -1 with an exception set when a
-        // hook raises, and at once when no hook is installed.
-        let rc = unsafe {
-            audit_sys(
-                c"bufferproxy.address".as_ptr(),
-                c"KKKO".as_ptr(),
-                self.addr as c_ulonglong,
-                lo,
-                hi,
-                readonly.as_ptr(),
-            )
-        };
-        if rc < 0 {
-            return Err(PyErr::fetch(py));
-        }
-        Ok(())
+        let lo = self.addr.wrapping_add_signed(extent.lo);
+        let hi = self.addr.wrapping_add_signed(extent.hi);
+        audit_address(py, self.addr, lo, hi, self.readonly)
     }
 
     /// The table's item that the format describes.
@@ -214,6 +199,54 @@ impl<'a> ViewRef<'a> {
         let mem = unsafe { std::slice::from_raw_parts(start as *const u8, extent.size()) };
         (mem, extent.lo.unsigned_abs())
     }
+}
+
+/// `sys.audit("bufferproxy.address", addr, lo, hi, readonly)`, through `PySys_Audit`,
+/// which returns at once when no hook is installed.
+#[cfg(not(Py_LIMITED_API))]
+fn audit_address(
+    py: Python<'_>,
+    addr: usize,
+    lo: usize,
+    hi: usize,
+    readonly: bool,
+) -> PyResult<()> {
+    let readonly = PyBool::new(py, readonly);
+    // SAFETY: the interpreter is attached (`py`); the format's four codes match the
+    // four arguments (three unsigned long longs and a borrowed object, which
+    // Py_BuildValue's `O` increfs). PySys_Audit returns -1 with an exception set when a
+    // hook raises, and at once when no hook is installed.
+    let rc = unsafe {
+        audit_sys(
+            c"bufferproxy.address".as_ptr(),
+            c"KKKO".as_ptr(),
+            addr as c_ulonglong,
+            lo as c_ulonglong,
+            hi as c_ulonglong,
+            readonly.as_ptr(),
+        )
+    };
+    if rc < 0 {
+        return Err(PyErr::fetch(py));
+    }
+    Ok(())
+}
+
+/// `sys.audit("bufferproxy.address", addr, lo, hi, readonly)`: the stable ABI gains
+/// `PySys_Audit` only in 3.13, so the abi3 build calls `sys.audit` itself.
+#[cfg(Py_LIMITED_API)]
+fn audit_address(
+    py: Python<'_>,
+    addr: usize,
+    lo: usize,
+    hi: usize,
+    readonly: bool,
+) -> PyResult<()> {
+    static AUDIT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    let audit =
+        AUDIT.get_or_try_init(py, || py.import("sys")?.getattr("audit").map(Bound::unbind))?;
+    audit.call1(py, ("bufferproxy.address", addr, lo, hi, readonly))?;
+    Ok(())
 }
 
 /// Checks that `extent` around `addr` does not wrap around the address space, so that
