@@ -411,7 +411,7 @@ TABLE_CODES |= {("f", 4): "f", ("f", 8): "d", ("c", 8): "Zf", ("c", 16): "Zd"}
 CODE_KINDS = {code: kind for (kind, _), code in TABLE_CODES.items()}
 # pygame's native formats for dict descriptions and __array_struct__ parents, and ours:
 # DECISIONS.md, "Types and formats": native single-character formats.
-PYGAME_NATIVE_FORMATS = {"=" + code: code for code in "hHiIqQfd"}
+PYGAME_NATIVE_FORMATS = {"=" + code: code for code in "bBhHiIqQfd"}
 
 
 @dataclass(frozen=True)
@@ -515,8 +515,8 @@ class Rewrite:
 
 def native_format(fmt):
     """DECISIONS.md, "Types and formats": native single-character formats -- pygame's '=h'
-    (and '=H', '=i', '=I', '=q', '=Q', '=f', '=d') is our 'h' for a description or an
-    __array_struct__ parent; nothing else changes."""
+    (and '=b', '=B', '=H', '=i', '=I', '=q', '=Q', '=f', '=d') is our 'h' for a description or
+    an __array_struct__ parent; nothing else changes."""
     if isinstance(fmt, bytes):
         return PYGAME_NATIVE_FORMATS.get(fmt.decode(), fmt.decode()).encode()
     return PYGAME_NATIVE_FORMATS.get(fmt, fmt)
