@@ -71,7 +71,7 @@ fn get_array_interface<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, pyo3
 fn _bufferproxy(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<py::proxy::BufferProxy>()?;
     #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
-    py::proxy::install_fast_constructor(&m.py().get_type::<py::proxy::BufferProxy>());
+    py::proxy::install_fast_constructor(&m.py().get_type::<py::proxy::BufferProxy>())?;
     #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
     py::proxy::install_fast_getters(&m.py().get_type::<py::proxy::BufferProxy>())?;
     m.add_class::<py::testing::Exporter>()?;

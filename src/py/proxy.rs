@@ -707,12 +707,28 @@ impl BufferProxy {
 /// `__new__` and `__init__`: the type's vectorcall slot builds the instance directly, with
 /// no argument tuple. Any other call (keywords, another arity) takes the usual path,
 /// which reports the error; subclasses never use this slot (CPython does not inherit it).
+///
+/// The instance is allocated with the type's `tp_alloc` and its Rust value written where
+/// pyo3 keeps it (the offset is read off an instance pyo3 made, here). pyo3 would go
+/// through `object.__new__`, which on CPython 3.11 and 3.12 also gives every instance an
+/// empty `__dict__` (64 bytes, and a third of the constructor's time); CPython makes one
+/// when it is first needed. Everything else pyo3 would write is zero, which `tp_alloc`
+/// gives.
 #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
-pub fn install_fast_constructor(ty: &Bound<'_, pyo3::types::PyType>) {
+pub fn install_fast_constructor(ty: &Bound<'_, pyo3::types::PyType>) -> PyResult<()> {
+    let probe = Py::new(ty.py(), BufferProxy::new(None))?;
+    let value: *const BufferProxy = probe.get();
+    VALUE_OFFSET.store(value as usize - probe.as_ptr() as usize, Ordering::Relaxed);
     // SAFETY: `ty` is our heap type, fully initialised; `tp_vectorcall` of a type object is
     // read by CPython only when the type is called, and is never inherited by subclasses.
     unsafe { (*ty.as_type_ptr()).tp_vectorcall = Some(construct) };
+    Ok(())
 }
+
+/// Where pyo3 keeps a [`BufferProxy`] value inside its object (see
+/// [`install_fast_constructor`]).
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+static VALUE_OFFSET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The vectorcall slot installed by [`install_fast_constructor`].
 #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
@@ -731,13 +747,28 @@ unsafe extern "C" fn construct(
             let nkw = if kwnames.is_null() { 0 } else { ffi::PyTuple_GET_SIZE(kwnames) };
             (ffi::PyVectorcall_NARGS(nargsf), nkw)
         };
-        let exact = callable == py.get_type::<BufferProxy>().as_ptr();
-        if exact && nargs == 1 && nkw == 0 {
+        let ty = py.get_type::<BufferProxy>();
+        if callable == ty.as_ptr() && nargs == 1 && nkw == 0 {
             // SAFETY: one positional argument, a borrowed reference.
             let parent = unsafe { Bound::from_borrowed_ptr(py, *args) }.unbind();
-            let obj = Py::new(py, BufferProxy::new(Some(parent)))?.into_any().into_ptr();
-            // SAFETY: `obj` is a new instance of our exact type, referenced only here.
-            unsafe { drop_eager_dict(obj) };
+            // SAFETY: the type's own allocator, which returns a zero-filled instance (with
+            // a reference to the type) or NULL with an exception set.
+            let obj = unsafe {
+                let alloc = (*ty.as_type_ptr()).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+                alloc(ty.as_type_ptr(), 0)
+            };
+            if obj.is_null() {
+                return Err(PyErr::fetch(py));
+            }
+            let value = BufferProxy::new(Some(parent));
+            let offset = VALUE_OFFSET.load(Ordering::Relaxed);
+            // SAFETY: `obj` is a new, zero-filled instance of our exact type, laid out as
+            // the instance `install_fast_constructor` measured: the value goes where pyo3
+            // puts it, and every other field pyo3 keeps (the dict and weakref slots; the
+            // borrow and thread checkers are empty for a frozen `Send` class) is zero, as
+            // pyo3 leaves it. Nothing runs between the allocation and this write, and the
+            // collector reads zero-filled slots as empty.
+            unsafe { ptr::write(obj.cast::<u8>().add(offset).cast::<BufferProxy>(), value) };
             return Ok(obj);
         }
         // SAFETY: the usual `type.__call__` (tp_new then tp_init), called with the
@@ -756,35 +787,6 @@ unsafe extern "C" fn construct(
             ptr::null_mut()
         }
     }
-}
-
-/// Frees the empty instance dict that CPython 3.11 and 3.12 create with every object of a
-/// type with a `__dict__` (`object.__new__` fills it in eagerly; 3.13 does not). Most
-/// proxies never get an attribute, and the dict is 64 bytes, most of a proxy's own size.
-/// An empty dict slot is what CPython expects: the first attribute set or `__dict__` read
-/// creates the dict then.
-///
-/// # Safety
-///
-/// `obj` is a new instance of [`BufferProxy`]'s exact type that nothing else references yet.
-#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
-unsafe fn drop_eager_dict(obj: *mut ffi::PyObject) {
-    #[cfg(not(Py_3_13))]
-    {
-        // SAFETY: the type has a `__dict__` (`#[pyclass(dict)]`), so `tp_dictoffset` is
-        // the positive offset of the instance's dict pointer (NULL or a dict we own).
-        unsafe {
-            let offset = (*ffi::Py_TYPE(obj)).tp_dictoffset;
-            let slot = obj.cast::<u8>().offset(offset).cast::<*mut ffi::PyObject>();
-            let dict = *slot;
-            if !dict.is_null() && ffi::PyDict_Size(dict) == 0 {
-                *slot = ptr::null_mut();
-                ffi::Py_DECREF(dict);
-            }
-        }
-    }
-    #[cfg(Py_3_13)]
-    let _ = obj;
 }
 
 /// `type.__call__(callable, *args, **kwargs)` from vectorcall arguments.
