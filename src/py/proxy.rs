@@ -402,11 +402,12 @@ impl BufferProxy {
                 return Ok(());
             }
             match self.first_use.claim(py) {
-                Claim::Mine(_gate) => {
+                Claim::Mine(mut gate) => {
                     // Another thread may have finished between the look and the claim.
                     if self.held_len().is_none() {
                         self.hold(py, purpose)?;
                     }
+                    gate.done(self.held_len().expect("the first use has held the memory"));
                     return Ok(());
                 }
                 Claim::Reentrant => {
@@ -670,6 +671,7 @@ impl BufferProxy {
         // nothing borrows the slots' values. They are dropped only once all are taken, as
         // dropping runs Python code (`after`) that could come back to this proxy.
         let taken = unsafe { (self.held.take_shared(), self.description.replace(None)) };
+        self.first_use.reset();
         // SAFETY: the collector runs with the interpreter lock held.
         let py = unsafe { Python::assume_attached() };
         let source = self.source.replace(py, None);
@@ -1022,7 +1024,8 @@ unsafe extern "C" fn fast_length(
     // Nothing below can panic; the guard only makes sure no panic crosses into C.
     let result = std::panic::catch_unwind(|| {
         // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
-        match unsafe { proxy_of(py, slf) }.held_len() {
+        let proxy = unsafe { proxy_of(py, slf) };
+        match proxy.first_use.held_len().or_else(|| proxy.held_len()) {
             // SAFETY: creating an int needs only the attached interpreter.
             Some(len) => unsafe { ffi::PyLong_FromSsize_t(len) },
             // SAFETY: the getter's own arguments, passed on to pyo3's getter.

@@ -269,7 +269,14 @@ impl ObjectCell {
 /// Zero-filled memory is an open gate. Waiting uses one process-wide condition variable:
 /// first uses are short and rarely contended, so waking every waiter costs nothing worth a
 /// lock per proxy.
+///
+/// Once the first use has succeeded, the gate's word keeps what `proxy.length` answers
+/// (the held length, with [`HELD`] set), so that the hottest getter reads one word.
 pub struct FirstUse(AtomicUsize);
+
+/// The bit that marks a gate's word as "done, holding this length" (thread states are user
+/// space addresses, and lengths fit `isize`: neither has the top bit).
+const HELD: usize = 1 << (usize::BITS - 1);
 
 /// The outcome of [`FirstUse::claim`].
 pub enum Claim<'a> {
@@ -282,8 +289,19 @@ pub enum Claim<'a> {
     Busy,
 }
 
-/// Holds a [`FirstUse`] gate closed; reopens it on drop.
-pub struct ClaimGuard<'a>(&'a FirstUse);
+/// Holds a [`FirstUse`] gate closed; reopens it on drop (marked done, if
+/// [`done`](Self::done) was called).
+pub struct ClaimGuard<'a> {
+    gate: &'a FirstUse,
+    open_as: usize,
+}
+
+impl ClaimGuard<'_> {
+    /// Marks the first use done, holding `len` bytes: the gate opens with that mark.
+    pub fn done(&mut self, len: isize) {
+        self.open_as = len.unsigned_abs() | HELD;
+    }
+}
 
 /// The lock and condition variable every gate's waiters share, and how many threads are
 /// waiting (so that opening an uncontended gate costs no lock and no wake-up call).
@@ -306,19 +324,37 @@ impl FirstUse {
         FirstUse(AtomicUsize::new(0))
     }
 
-    /// Tries to close the gate for this thread.
+    /// Tries to close the gate for this thread (also over a "done" mark: the caller looked
+    /// and found nothing held, as after the collector cleared the proxy).
     pub fn claim(&self, py: Python<'_>) -> Claim<'_> {
         let me = this_thread(py);
-        match self.0.compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => Claim::Mine(ClaimGuard(self)),
-            Err(owner) if owner == me => Claim::Reentrant,
-            Err(_) => Claim::Busy,
+        let mut current = self.0.load(Ordering::Acquire);
+        loop {
+            if current != 0 && current & HELD == 0 {
+                return if current == me { Claim::Reentrant } else { Claim::Busy };
+            }
+            match self.0.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Claim::Mine(ClaimGuard { gate: self, open_as: 0 }),
+                Err(actual) => current = actual,
+            }
         }
     }
 
-    /// Whether some thread holds the gate closed.
+    /// Whether some thread holds the gate closed, or the first use is done.
     pub fn is_claimed(&self) -> bool {
         self.0.load(Ordering::Acquire) != 0
+    }
+
+    /// The length the first use left, once it is done.
+    pub fn held_len(&self) -> Option<isize> {
+        let word = self.0.load(Ordering::Acquire);
+        // The mask leaves a value below 2^63, which fits isize.
+        (word & HELD != 0).then_some((word & !HELD) as isize)
+    }
+
+    /// Forgets the first use (the collector cleared what it held).
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::SeqCst);
     }
 
     /// Blocks, detached from the interpreter, until the gate is open (it may be claimed
@@ -329,7 +365,8 @@ impl FirstUse {
             // Counted before the gate is looked at (both sequentially consistent): the
             // opener either sees this waiter, or opened before the look.
             WAITERS.fetch_add(1, Ordering::SeqCst);
-            while self.0.load(Ordering::SeqCst) != 0 {
+            // Closed while the word is a thread's (open: 0, or marked done).
+            while matches!(self.0.load(Ordering::SeqCst), w if w != 0 && w & HELD == 0) {
                 guard = GATE_OPENED.wait(guard).unwrap_or_else(PoisonError::into_inner);
             }
             WAITERS.fetch_sub(1, Ordering::SeqCst);
@@ -345,7 +382,7 @@ impl Default for FirstUse {
 
 impl Drop for ClaimGuard<'_> {
     fn drop(&mut self) {
-        self.0 .0.store(0, Ordering::SeqCst);
+        self.gate.0.store(self.open_as, Ordering::SeqCst);
         // A waiter counts itself under the lock before it looks at the gate, and holds the
         // lock until it sleeps on the condition variable. So if it looked before the gate
         // opened, the count is seen here, and taking the lock waits until it sleeps: the
