@@ -135,29 +135,25 @@ enum Acquired {
 }
 
 impl Acquired {
-    fn view(&self) -> ViewRef<'_> {
-        match self {
-            Acquired::Described { view, .. } | Acquired::Exported(view) => view.borrowed(),
-        }
+    /// The view it owns.
+    fn owned(&self) -> &View {
+        let (Acquired::Described { view, .. } | Acquired::Exported(view)) = self;
+        view
     }
 
-    /// What it keeps alive, for the garbage collector.
-    fn keep(&self) -> &Keep {
-        match self {
-            Acquired::Described { view, .. } | Acquired::Exported(view) => &view.keep,
-        }
+    fn view(&self) -> ViewRef<'_> {
+        self.owned().borrowed()
     }
 }
 
 impl export::Describe for Acquired {
     fn memory(&self) -> Memory<'_> {
-        let (Acquired::Described { view, .. } | Acquired::Exported(view)) = self;
+        let view = self.owned();
         Memory { addr: view.addr, layout: &view.layout, readonly: view.readonly }
     }
 
     fn format(&self) -> ItemFormat {
-        let (Acquired::Described { view, .. } | Acquired::Exported(view)) = self;
-        ItemFormat::Inline(view.format)
+        ItemFormat::Inline(self.owned().format)
     }
 }
 
@@ -309,8 +305,11 @@ impl BufferProxy {
             // SAFETY: PyObject_CheckBuffer only reads the type's buffer slot of a live object.
             if unsafe { ffi::PyObject_CheckBuffer(source.as_ptr()) } == 1 {
                 if let Some(buffer) = HeldBuffer::acquire(&source)? {
-                    if purpose != Purpose::Hold && buffer.view().null_bytes() {
-                        return Err(null_bytes_error(buffer.view(), purpose));
+                    if purpose != Purpose::Hold {
+                        let view = buffer.view();
+                        if view.null_bytes() {
+                            return Err(null_bytes_error(view, purpose));
+                        }
                     }
                     let _rejected = self.held.set(Either::Left(buffer));
                     return Ok(());
@@ -388,17 +387,18 @@ impl BufferProxy {
 
     /// The held acquisition's length in bytes, acquiring it if this is the first use.
     fn held_length(&self, py: Python<'_>) -> PyResult<isize> {
-        if let Some(len) = self.held_len() {
+        if let Some(len) = self.first_use.held_len() {
             return Ok(len);
         }
         self.ensure_held(py, Purpose::Hold)?;
-        Ok(self.held_len().expect("the first use has held the memory"))
+        Ok(self.first_use.held_len().expect("the first use has held the memory"))
     }
 
     /// Makes the first use, unless it has been made (see [`held`](Self::held)).
     fn ensure_held(&self, py: Python<'_>, purpose: Purpose) -> PyResult<()> {
         loop {
-            if self.held_len().is_some() {
+            // The gate opens marked once the first use is done (and is reset by `__clear__`).
+            if self.first_use.held_len().is_some() {
                 return Ok(());
             }
             match self.first_use.claim(py) {
@@ -656,7 +656,7 @@ impl BufferProxy {
                     visit.call(&after.after)?;
                     visit.call(&after.parent)?;
                 }
-                for obj in acquired.keep().referents() {
+                for obj in acquired.owned().keep.referents() {
                     visit.call(obj)?;
                 }
             }
@@ -1013,26 +1013,44 @@ unsafe fn proxy_of<'a>(py: Python<'_>, slf: *mut ffi::PyObject) -> &'a BufferPro
     }
 }
 
-/// `proxy.length` once the memory is held: the layout's length, with no trampoline.
+/// The body of a fast getter: `fast(py, proxy)` answers, or returns `None` to hand the call
+/// to pyo3's getter (before the first use, for errors, for what it does not serve). No
+/// panic crosses into C.
+///
+/// # Safety
+///
+/// The arguments are a getter's, as CPython passes them to a descriptor installed by
+/// [`replace_getter`].
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+unsafe fn fast_getter(
+    slf: *mut ffi::PyObject,
+    closure: *mut std::ffi::c_void,
+    fast: impl FnOnce(Python<'_>, &BufferProxy) -> Option<*mut ffi::PyObject>,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a getter with the interpreter attached.
+    let py = unsafe { Python::assume_attached() };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
+        let proxy = unsafe { proxy_of(py, slf) };
+        // SAFETY: the getter's own arguments, passed on to pyo3's getter.
+        fast(py, proxy).unwrap_or_else(|| unsafe { slow_getter(slf, closure) })
+    }));
+    result.unwrap_or_else(|_| panic_to_error(py))
+}
+
+/// `proxy.length` once the memory is held: one word of the proxy, with no trampoline.
 #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
 unsafe extern "C" fn fast_length(
     slf: *mut ffi::PyObject,
     closure: *mut std::ffi::c_void,
 ) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls a getter with the interpreter attached.
-    let py = unsafe { Python::assume_attached() };
-    // Nothing below can panic; the guard only makes sure no panic crosses into C.
-    let result = std::panic::catch_unwind(|| {
-        // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
-        let proxy = unsafe { proxy_of(py, slf) };
-        match proxy.first_use.held_len().or_else(|| proxy.held_len()) {
+    // SAFETY: a getter's arguments, passed on.
+    unsafe {
+        fast_getter(slf, closure, |_, proxy| {
             // SAFETY: creating an int needs only the attached interpreter.
-            Some(len) => unsafe { ffi::PyLong_FromSsize_t(len) },
-            // SAFETY: the getter's own arguments, passed on to pyo3's getter.
-            None => unsafe { slow_getter(slf, closure) },
-        }
-    });
-    result.unwrap_or_else(|_| panic_to_error(py))
+            proxy.first_use.held_len().map(|len| ffi::PyLong_FromSsize_t(len))
+        })
+    }
 }
 
 /// `proxy.raw` once the memory is held, for contiguous data below the size where the copy
@@ -1043,32 +1061,22 @@ unsafe extern "C" fn fast_raw(
     slf: *mut ffi::PyObject,
     closure: *mut std::ffi::c_void,
 ) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls a getter with the interpreter attached.
-    let py = unsafe { Python::assume_attached() };
-    let result = std::panic::catch_unwind(|| {
-        // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
-        let small = unsafe { proxy_of(py, slf) }.held_view().filter(|view| {
-            view.layout.is_contiguous()
-                && !view.null_bytes()
-                && view.layout.len().unsigned_abs() < DETACH_THRESHOLD
-        });
-        let Some(view) = small else {
-            // SAFETY: the getter's own arguments, passed on to pyo3's getter.
-            return unsafe { slow_getter(slf, closure) };
-        };
-        // SAFETY: as in `raw`: the view's memory is not NULL (checked) and is readable over
-        // its extent while the proxy, which `slf` keeps alive, holds it.
-        let (mem, origin) = unsafe { view.span() };
-        match contiguous_bytes(mem, origin, view.layout) {
+    // SAFETY: a getter's arguments, passed on.
+    unsafe {
+        fast_getter(slf, closure, |_, proxy| {
+            let view = proxy.held_view().filter(|view| {
+                view.layout.is_contiguous()
+                    && !view.null_bytes()
+                    && view.layout.len().unsigned_abs() < DETACH_THRESHOLD
+            })?;
+            // SAFETY: as in `raw`: the view's memory is not NULL (checked) and is readable
+            // over its extent while the proxy, which `slf` keeps alive, holds it.
+            let (mem, origin) = view.span();
+            let bytes = contiguous_bytes(mem, origin, view.layout).ok().flatten()?;
             // SAFETY: `bytes` is a valid slice; the call copies it into a new object.
-            Ok(Some(bytes)) => unsafe {
-                ffi::PyBytes_FromStringAndSize(bytes.as_ptr().cast(), bytes.len() as isize)
-            },
-            // SAFETY: the getter's own arguments, passed on to pyo3's getter.
-            _ => unsafe { slow_getter(slf, closure) },
-        }
-    });
-    result.unwrap_or_else(|_| panic_to_error(py))
+            Some(ffi::PyBytes_FromStringAndSize(bytes.as_ptr().cast(), bytes.len() as isize))
+        })
+    }
 }
 
 /// `proxy.__array_struct__` once the memory is held: the capsule, with no trampoline.
@@ -1077,25 +1085,22 @@ unsafe extern "C" fn fast_array_struct(
     slf: *mut ffi::PyObject,
     closure: *mut std::ffi::c_void,
 ) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls a getter with the interpreter attached.
-    let py = unsafe { Python::assume_attached() };
-    let result = std::panic::catch_unwind(|| {
-        // SAFETY: CPython checked that `slf` is an instance of the descriptor's type.
-        let Some(view) = (unsafe { proxy_of(py, slf) }).held_view() else {
-            // SAFETY: the getter's own arguments, passed on to pyo3's getter.
-            return unsafe { slow_getter(slf, closure) };
-        };
-        // SAFETY: `slf` is a live object the caller holds; the capsule takes a new reference.
-        let owner = unsafe { Bound::from_borrowed_ptr(py, slf) }.unbind();
-        match interface::array_struct(py, view, owner) {
-            Ok(capsule) => capsule.into_ptr(),
-            Err(err) => {
-                err.restore(py);
-                ptr::null_mut()
-            }
-        }
-    });
-    result.unwrap_or_else(|_| panic_to_error(py))
+    // SAFETY: a getter's arguments, passed on.
+    unsafe {
+        fast_getter(slf, closure, |py, proxy| {
+            let view = proxy.held_view()?;
+            // SAFETY: `slf` is a live object the caller holds; the capsule takes a new
+            // reference.
+            let owner = Bound::from_borrowed_ptr(py, slf).unbind();
+            Some(match interface::array_struct(py, view, owner) {
+                Ok(capsule) => capsule.into_ptr(),
+                Err(err) => {
+                    err.restore(py);
+                    ptr::null_mut()
+                }
+            })
+        })
+    }
 }
 
 /// Sets a `PanicException` and returns NULL: what a getter reports when Rust panicked.
