@@ -413,6 +413,7 @@ enum Refusal {
 /// count (1, or any count before `s` and `x`), then a code of the table (`bBhHiIlLqQ`,
 /// `e f d`, `?`, `Zf`, `Zd`, `s`, `x`). Native sizes with no prefix or `@`, standard sizes
 /// otherwise (only `l`/`L` differ).
+#[inline]
 fn parse_format(format: &[u8]) -> Result<Item, Refusal> {
     // The common case, one code with no prefix or count (`"B"`, `"d"`), is a lookup.
     if let [code] = *format {
@@ -420,6 +421,12 @@ fn parse_format(format: &[u8]) -> Result<Item, Refusal> {
             return Ok(Item { kind, size, swapped: false });
         }
     }
+    parse_long_format(format)
+}
+
+/// [`parse_format`] past its one-code case.
+#[inline(never)]
+fn parse_long_format(format: &[u8]) -> Result<Item, Refusal> {
     let (prefix, rest) = match format.split_first() {
         Some((&p @ (b'@' | b'=' | b'<' | b'>' | b'!'), rest)) => (Some(p), rest),
         _ => (None, format),
@@ -598,15 +605,20 @@ pub fn check_exporter_format(format: Option<&[u8]>, itemsize: isize) -> Result<I
             _ => Err(value_error!("exporter gave no format for {itemsize}-byte items")),
         };
     };
-    let shown = format.escape_ascii();
+    let shown = || format.escape_ascii();
     let item = parse_format(format).map_err(|refusal| match refusal {
-        Refusal::Unsupported => value_error!("unsupported array element type (format '{shown}')"),
-        Refusal::Record => value_error!("arrays of records are unsupported (format '{shown}')"),
-        Refusal::Named(name) => value_error!("{name} items (format '{shown}') are not supported"),
+        Refusal::Unsupported => {
+            value_error!("unsupported array element type (format '{}')", shown())
+        }
+        Refusal::Record => value_error!("arrays of records are unsupported (format '{}')", shown()),
+        Refusal::Named(name) => {
+            value_error!("{name} items (format '{}') are not supported", shown())
+        }
     })?;
     if item.size != itemsize {
         return Err(value_error!(
-            "format '{shown}' describes {}-byte items but the exporter says {itemsize}",
+            "format '{}' describes {}-byte items but the exporter says {itemsize}",
+            shown(),
             item.size
         ));
     }

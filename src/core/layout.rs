@@ -452,7 +452,20 @@ fn dims_of(shape: &[isize], strides: &[isize]) -> Dims {
 }
 
 /// Checks the item size and dimensions; returns the length in bytes.
+#[inline]
 fn validate_shape(shape: &[isize], itemsize: isize) -> Result<isize, Error> {
+    // One dimension, the commonest: checked here, with no loop and no call.
+    if let [count] = *shape {
+        if let (true, true, Some(len)) = (itemsize >= 1, count >= 0, count.checked_mul(itemsize)) {
+            return Ok(len);
+        }
+    }
+    refuse_or_measure(shape, itemsize)
+}
+
+/// [`validate_shape`] for any number of dimensions, and its errors.
+#[inline(never)]
+fn refuse_or_measure(shape: &[isize], itemsize: isize) -> Result<isize, Error> {
     if itemsize < 1 {
         return Err(value_error!("item size must be at least 1, not {itemsize}"));
     }
