@@ -184,3 +184,28 @@ def test_raw_of_a_subclass_and_a_replaced_parent():
     proxy = BufferProxy(b"abc")
     proxy.__init__(b"defg")
     assert proxy.raw == proxy.raw == b"defg"
+
+
+def test_length_as_first_use_of_an_exporter_leaves_no_reference_behind():
+    """Over a buffer exporter, `length` makes the first use itself (without pyo3's
+    trampoline): what it acquires is held by the proxy alone and given back as soon as the
+    proxy goes; a failure holds nothing, and the next use tries again."""
+    arr = np.arange(5, dtype=np.uint8)
+    ref = weakref.ref(arr)
+    refs = sys.getrefcount(arr)
+    proxy = BufferProxy(arr)
+    assert proxy.length == 5
+    assert sys.getrefcount(arr) == refs + 2  # the parent, and the held export's object
+    del proxy
+    assert sys.getrefcount(arr) == refs
+    del arr
+    assert ref() is None
+
+    view = memoryview(bytearray(3))
+    proxy = BufferProxy(view)
+    view.release()
+    for _ in range(2):  # nothing is held after the failure, so the next use tries again
+        with pytest.raises(ValueError, match="released"):
+            _ = proxy.length
+    proxy.__init__(b"abcd")  # nothing held: the parent may still be replaced
+    assert proxy.length == 4

@@ -6,7 +6,7 @@ use super::acquire::{
 };
 use super::export::{self, ItemFormat, Memory};
 use super::interface;
-use super::slot::{Claim, Either, EitherSlot, FirstUse, ObjectCell, Slot};
+use super::slot::{Claim, Either, EitherSlot, FirstUse, ObjectCell, PyBox, Slot};
 use crate::core::copy::{contiguous_bytes, gather_uninit};
 use crate::core::request::{flags, negotiate, Grant};
 use pyo3::exceptions::{PyBufferError, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
@@ -55,7 +55,7 @@ impl DescribedHold {
     /// Marks the memory held, keeping the data object's export (only the first use does).
     fn set(&self, data: Option<BufferGuard>) {
         if let Some(data) = data {
-            let (_, _rejected) = self.data.set(Box::new(data));
+            let _rejected = self.data.set_exclusive(Box::new(data));
         }
         self.held.store(true, Ordering::Release);
     }
@@ -196,7 +196,7 @@ pub struct BufferProxy {
     description: Slot<Description>,
     /// An exporting parent's acquisition, held from first use (a dict's is in its
     /// description).
-    held: EitherSlot<HeldBuffer, Acquired>,
+    held: EitherSlot<PyBox<HeldBuffer>, Box<Acquired>>,
     /// Closed while a thread makes the first use that fills `held`.
     first_use: FirstUse,
 }
@@ -256,10 +256,19 @@ impl BufferProxy {
         }
         let source = self.source(py)?;
         let Ok(dict) = source.cast::<PyDict>() else { return Ok(None) };
+        self.parse_description(dict, writable).map(Some)
+    }
+
+    /// Parses the dict source and keeps its description.
+    fn parse_description(
+        &self,
+        dict: &Bound<'_, PyDict>,
+        writable: bool,
+    ) -> PyResult<&Description> {
         let parsed = Box::new(Description::parse(dict, writable)?);
         // A callback running Python may have let another thread parse first; both are equal.
         let (kept, _rejected) = self.description.set(parsed);
-        Ok(Some(kept))
+        Ok(kept)
     }
 
     /// Acquires the memory for a request: validates, negotiates `flags`, refuses bytes at
@@ -298,26 +307,15 @@ impl BufferProxy {
     /// Makes the held acquisition (first use), refusing bytes at NULL for `purpose`: for a
     /// dict, the description's own (calling `before`), else the exporter's.
     fn hold(&self, py: Python<'_>, purpose: Purpose) -> PyResult<()> {
-        let Some(desc) = self.description(py, false)? else {
-            // Only the gate's holder sets the slot, so nothing is rejected below; were
-            // something rejected, it would be released when `_rejected` drops.
-            let source = self.source(py)?;
-            // SAFETY: PyObject_CheckBuffer only reads the type's buffer slot of a live object.
-            if unsafe { ffi::PyObject_CheckBuffer(source.as_ptr()) } == 1 {
-                if let Some(buffer) = HeldBuffer::acquire(&source)? {
-                    if purpose != Purpose::Hold {
-                        let view = buffer.view();
-                        if view.null_bytes() {
-                            return Err(null_bytes_error(view, purpose));
-                        }
-                    }
-                    let _rejected = self.held.set(Either::Left(buffer));
-                    return Ok(());
+        let desc = match self.description.get() {
+            Some(desc) => desc,
+            None => {
+                let source = self.source(py)?;
+                match source.cast::<PyDict>() {
+                    Ok(dict) => self.parse_description(dict, false)?,
+                    Err(_) => return self.hold_export(py, &source, purpose),
                 }
             }
-            let (acquired, _) = self.acquire(py, flags::RECORDS_RO, purpose)?;
-            let _rejected = self.held.set(Either::Right(Box::new(acquired)));
-            return Ok(());
         };
         let data = desc.mapping.hold(py)?;
         let view = desc.mapping.held_view(data.as_ref());
@@ -333,6 +331,34 @@ impl BufferProxy {
         Ok(())
     }
 
+    /// [`hold`](Self::hold) for a parent that is not a dict: its buffer-protocol export,
+    /// held in place when it can be, else the acquisition its interfaces give.
+    fn hold_export(
+        &self,
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        purpose: Purpose,
+    ) -> PyResult<()> {
+        // Only the gate's holder sets the slot, so nothing is rejected below; were
+        // something rejected, it would be released when `_rejected` drops.
+        // SAFETY: PyObject_CheckBuffer only reads the type's buffer slot of a live object.
+        if unsafe { ffi::PyObject_CheckBuffer(source.as_ptr()) } == 1 {
+            if let Some(buffer) = HeldBuffer::acquire(source)? {
+                if purpose != Purpose::Hold {
+                    let view = buffer.view();
+                    if view.null_bytes() {
+                        return Err(null_bytes_error(view, purpose));
+                    }
+                }
+                let _rejected = self.held.set_exclusive(Either::Left(buffer));
+                return Ok(());
+            }
+        }
+        let (acquired, _) = self.acquire(py, flags::RECORDS_RO, purpose)?;
+        let _rejected = self.held.set_exclusive(Either::Right(Box::new(acquired)));
+        Ok(())
+    }
+
     /// The held acquisition's length in bytes, if the first use has made it: what
     /// [`held_view`](Self::held_view) says, read with the fewest loads (`proxy.length`).
     fn held_len(&self) -> Option<isize> {
@@ -342,6 +368,24 @@ impl BufferProxy {
             None => {
                 let desc = self.description.get()?;
                 desc.held.is_held().then(|| desc.mapping.layout().len())
+            }
+        }
+    }
+
+    /// The held memory's start and length in bytes, if the first use has made it and the
+    /// bytes are contiguous: what [`held_view`](Self::held_view) says, with no view built
+    /// (`proxy.raw`).
+    #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+    fn held_contiguous(&self) -> Option<(usize, isize)> {
+        match self.held.get() {
+            Some(Either::Left(buffer)) => buffer.contiguous(),
+            Some(Either::Right(acquired)) => {
+                let view = acquired.view();
+                view.layout.is_contiguous().then_some((view.addr, view.layout.len()))
+            }
+            None => {
+                let desc = self.description.get()?;
+                desc.held.is_held().then(|| desc.mapping.held_contiguous(desc.held.data()))?
             }
         }
     }
@@ -383,6 +427,18 @@ impl BufferProxy {
             return Err(null_bytes_error(view, purpose));
         }
         Ok(view)
+    }
+
+    /// Whether the parent is an object with the buffer protocol (not a dict), whose first
+    /// use holds its export and calls no callback.
+    #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+    fn exporter_parent(&self, _py: Python<'_>) -> bool {
+        // SAFETY: attached (`_py`), and nothing below runs Python code that could replace
+        // the source while it is borrowed; PyObject_CheckBuffer only reads the type's
+        // buffer slot of the live object.
+        self.description.get().is_none()
+            && unsafe { self.source.peek() }
+                .is_some_and(|source| unsafe { ffi::PyObject_CheckBuffer(source.as_ptr()) == 1 })
     }
 
     /// The held acquisition's length in bytes, acquiring it if this is the first use.
@@ -671,9 +727,9 @@ impl BufferProxy {
         // nothing borrows the slots' values. They are dropped only once all are taken, as
         // dropping runs Python code (`after`) that could come back to this proxy.
         let taken = unsafe { (self.held.take_shared(), self.description.replace(None)) };
-        self.first_use.reset();
         // SAFETY: the collector runs with the interpreter lock held.
         let py = unsafe { Python::assume_attached() };
+        self.first_use.reset(py);
         let source = self.source.replace(py, None);
         drop((taken, source));
     }
@@ -1006,9 +1062,11 @@ unsafe fn slow_getter(
 /// outlives `'a`, as the caller's reference keeps it.
 #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
 unsafe fn proxy_of<'a>(py: Python<'_>, slf: *mut ffi::PyObject) -> &'a BufferProxy {
-    // SAFETY: the caller's guarantee; a frozen class is read without a borrow flag.
+    // SAFETY: the caller's guarantee (so `slf` is not NULL); a frozen class is read
+    // without a borrow flag.
     unsafe {
-        let proxy = pyo3::Borrowed::from_ptr(py, slf).cast_unchecked::<BufferProxy>();
+        let proxy = pyo3::Borrowed::from_ptr_or_opt(py, slf).unwrap_unchecked();
+        let proxy = proxy.cast_unchecked::<BufferProxy>();
         &*std::ptr::from_ref(proxy.get())
     }
 }
@@ -1044,13 +1102,38 @@ unsafe extern "C" fn fast_length(
     slf: *mut ffi::PyObject,
     closure: *mut std::ffi::c_void,
 ) -> *mut ffi::PyObject {
-    // SAFETY: a getter's arguments, passed on.
-    unsafe {
-        fast_getter(slf, closure, |_, proxy| {
-            // SAFETY: creating an int needs only the attached interpreter.
-            proxy.first_use.held_len().map(|len| ffi::PyLong_FromSsize_t(len))
-        })
+    // SAFETY: CPython calls a getter attached, with an instance of the descriptor's type.
+    let proxy = unsafe { proxy_of(Python::assume_attached(), slf) };
+    match proxy.first_use.held_len() {
+        // Nothing on this path can panic, so it needs no unwinding guard: a load, a test,
+        // and a tail call.
+        // SAFETY: creating an int needs only the attached interpreter.
+        Some(len) => unsafe { ffi::PyLong_FromSsize_t(len) },
+        // SAFETY: a getter's arguments, passed on.
+        None => unsafe { fast_getter(slf, closure, first_length) },
     }
+}
+
+/// `proxy.length` as the first use, over a buffer exporter (pygame's commonest parent: an
+/// array, a surface's buffer), without pyo3's trampoline; `None` for a dict, whose parsing
+/// and callbacks take pyo3's getter. This path drops no `Py` reference (pyo3 would defer
+/// such a drop outside its trampoline): what it acquires is kept, and an error is handed to
+/// the interpreter.
+#[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+#[cold]
+#[inline(never)]
+fn first_length(py: Python<'_>, proxy: &BufferProxy) -> Option<*mut ffi::PyObject> {
+    if !proxy.exporter_parent(py) {
+        return None;
+    }
+    Some(match proxy.held_length(py) {
+        // SAFETY: creating an int needs only the attached interpreter.
+        Ok(len) => unsafe { ffi::PyLong_FromSsize_t(len) },
+        Err(err) => {
+            err.restore(py);
+            ptr::null_mut()
+        }
+    })
 }
 
 /// `proxy.raw` once the memory is held, for contiguous data below the size where the copy
@@ -1064,17 +1147,15 @@ unsafe extern "C" fn fast_raw(
     // SAFETY: a getter's arguments, passed on.
     unsafe {
         fast_getter(slf, closure, |_, proxy| {
-            let view = proxy.held_view().filter(|view| {
-                view.layout.is_contiguous()
-                    && !view.null_bytes()
-                    && view.layout.len().unsigned_abs() < DETACH_THRESHOLD
-            })?;
-            // SAFETY: as in `raw`: the view's memory is not NULL (checked) and is readable
-            // over its extent while the proxy, which `slf` keeps alive, holds it.
-            let (mem, origin) = view.span();
-            let bytes = contiguous_bytes(mem, origin, view.layout).ok().flatten()?;
-            // SAFETY: `bytes` is a valid slice; the call copies it into a new object.
-            Some(ffi::PyBytes_FromStringAndSize(bytes.as_ptr().cast(), bytes.len() as isize))
+            let (addr, len) = proxy.held_contiguous()?;
+            // Bytes at NULL are refused by pyo3's getter, large copies made detached there.
+            if (addr == 0 && len > 0) || len.unsigned_abs() >= DETACH_THRESHOLD {
+                return None;
+            }
+            // SAFETY: as in `raw`: contiguous memory of `len` bytes at `addr`, not NULL
+            // (checked), readable while the proxy, which `slf` keeps alive, holds it; the
+            // call copies it into a new object.
+            Some(ffi::PyBytes_FromStringAndSize(addr as *const std::ffi::c_char, len))
         })
     }
 }

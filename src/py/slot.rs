@@ -1,7 +1,7 @@
 //! [`Slot`]: a value set at most once, then read without locking ([`EitherSlot`]: one of
-//! two types); [`ObjectCell`]: an
-//! object reference guarded by the interpreter lock; [`FirstUse`]: the gate that makes a
-//! proxy's first use run once across threads.
+//! two types, each behind its own kind of owning pointer, a `Box` or a [`PyBox`]);
+//! [`ObjectCell`]: an object reference guarded by the interpreter lock; [`FirstUse`]: the
+//! gate that makes a proxy's first use run once across threads.
 //!
 //! The proxy keeps its parsed description and its held acquisition in slots. Reads are a
 //! single atomic load, which matters on paths like `proxy.length` that do nothing else.
@@ -59,6 +59,18 @@ impl<T> Slot<T> {
         }
     }
 
+    /// As [`set`](Self::set), for a writer no other writer can race (the holder of a
+    /// proxy's first-use gate): a load and a plain store instead of a compare-and-swap, a
+    /// locked instruction. Were two writers to race, one value would be leaked, never
+    /// freed twice.
+    pub fn set_exclusive(&self, value: Box<T>) -> Option<Box<T>> {
+        if !self.0.load(Ordering::Relaxed).is_null() {
+            return Some(value);
+        }
+        self.0.store(Box::into_raw(value), Ordering::Release);
+        None
+    }
+
     /// Puts `value` in the slot (or empties it), handing the old value back.
     ///
     /// # Safety
@@ -104,19 +116,152 @@ pub enum Either<A, B> {
     Right(B),
 }
 
-/// A [`Slot`] for a boxed value of one of two types, set once and read without locking.
-/// The kind is the pointer's low bit (both types are aligned to at least 2), so either
-/// kind costs one allocation of its own size. Zero-filled memory is an empty slot.
-pub struct EitherSlot<A, B>(AtomicUsize, PhantomData<(*mut A, *mut B)>);
+/// An owning pointer that a slot keeps as one word: a `Box`, or a [`PyBox`].
+///
+/// # Safety
+///
+/// `into_raw` gives a non-null pointer to the value, which stays at that address until
+/// `from_raw` takes it back (once), and `from_raw` accepts exactly what `into_raw` gave.
+pub unsafe trait Owning {
+    /// What the pointer owns.
+    type Target;
+    /// Gives up ownership, as a raw pointer.
+    fn into_raw(self) -> *mut Self::Target;
+    /// Takes ownership back.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from `into_raw` of this type, and is owned by nobody else.
+    unsafe fn from_raw(ptr: *mut Self::Target) -> Self;
+}
 
-// SAFETY: the slot owns its value (like a `Box<A>` or `Box<B>`); see `Slot`.
-unsafe impl<A: Send, B: Send> Send for EitherSlot<A, B> {}
-// SAFETY: as for `Slot`: threads read `&A`/`&B` and store values another may drop.
-unsafe impl<A: Send + Sync, B: Send + Sync> Sync for EitherSlot<A, B> {}
+// SAFETY: `Box::into_raw` gives a non-null pointer that `Box::from_raw` takes back.
+unsafe impl<T> Owning for Box<T> {
+    type Target = T;
+    fn into_raw(self) -> *mut T {
+        Box::into_raw(self)
+    }
+    unsafe fn from_raw(ptr: *mut T) -> Self {
+        // SAFETY: the caller's guarantee.
+        unsafe { Box::from_raw(ptr) }
+    }
+}
 
-impl<A, B> EitherSlot<A, B> {
+/// A value in memory from the interpreter's allocator (`PyMem_Malloc`: pymalloc for
+/// small sizes, where the C library's `malloc` and `free` cost twice as much), at a fixed
+/// address until it is dropped. It is made and dropped attached to the interpreter (the
+/// drop attaches if it must), as that allocator needs.
+pub struct PyBox<T>(ptr::NonNull<T>, PhantomData<T>);
+
+// SAFETY: the box owns its value, like a `Box<T>`; freeing attaches to the interpreter
+// from any thread.
+unsafe impl<T: Send> Send for PyBox<T> {}
+// SAFETY: shared access gives only `&T`.
+unsafe impl<T: Sync> Sync for PyBox<T> {}
+
+impl<T> PyBox<T> {
+    /// The interpreter's allocator aligns to 16 bytes on 64-bit builds (8 on 32-bit).
+    const FITS: () = assert!(
+        std::mem::align_of::<T>() <= std::mem::size_of::<usize>() && std::mem::size_of::<T>() > 0
+    );
+
+    /// Moves `value` into memory from `PyMem_Malloc`; `MemoryError` if there is none.
+    pub fn new(_py: Python<'_>, value: T) -> PyResult<Self> {
+        let () = Self::FITS;
+        // SAFETY: attached (`_py`), as PyMem_Malloc needs; a non-zero size.
+        let raw = unsafe { pyo3::ffi::PyMem_Malloc(std::mem::size_of::<T>()) }.cast::<T>();
+        let Some(raw) = ptr::NonNull::new(raw) else {
+            return Err(pyo3::exceptions::PyMemoryError::new_err(()));
+        };
+        // SAFETY: `raw` is fresh memory of T's size, aligned for it (FITS).
+        unsafe { raw.as_ptr().write(value) };
+        Ok(PyBox(raw, PhantomData))
+    }
+
+    /// The value's address, which does not change while the box lives.
+    pub fn as_mut_ptr(&mut self) -> *mut T {
+        self.0.as_ptr()
+    }
+}
+
+impl<T> std::ops::Deref for PyBox<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the box owns an initialised value until it drops.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl<T> std::ops::DerefMut for PyBox<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as for `deref`, and `&mut self` makes the borrow exclusive.
+        unsafe { self.0.as_mut() }
+    }
+}
+
+impl<T> Drop for PyBox<T> {
+    fn drop(&mut self) {
+        let raw = self.0.as_ptr();
+        // SAFETY: the value is initialised and dropped once, here; then its memory, which
+        // came from PyMem_Malloc, goes back with the interpreter attached.
+        attached(|| unsafe {
+            ptr::drop_in_place(raw);
+            pyo3::ffi::PyMem_Free(raw.cast());
+        });
+    }
+}
+
+// SAFETY: `PyBox::into_raw` gives the box's non-null pointer (its value stays there), and
+// `from_raw` rebuilds the box that owns it.
+unsafe impl<T> Owning for PyBox<T> {
+    type Target = T;
+    fn into_raw(self) -> *mut T {
+        let raw = self.0.as_ptr();
+        std::mem::forget(self);
+        raw
+    }
+    unsafe fn from_raw(ptr: *mut T) -> Self {
+        // SAFETY: the caller's guarantee: `ptr` came from `into_raw`, so it is non-null.
+        PyBox(unsafe { ptr::NonNull::new_unchecked(ptr) }, PhantomData)
+    }
+}
+
+/// Runs `f` attached to the interpreter: at once when this thread already is (values are
+/// dropped from deallocators and collectors, which are), else through `Python::attach`.
+/// The check skips pyo3's thread-local bookkeeping, which costs a tenth of what creating
+/// and dropping a proxy over an ndarray does.
+pub fn attached(f: impl FnOnce()) {
+    #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+    // SAFETY: PyGILState_Check may be called from any thread; it only reads thread state.
+    if unsafe { pyo3::ffi::PyGILState_Check() } == 1 {
+        return f();
+    }
+    Python::attach(|_| f());
+}
+
+/// A [`Slot`] for a value of one of two types, each behind its own owning pointer, set
+/// once and read without locking. The kind is the pointer's low bit (both types are
+/// aligned to at least 2), so either kind costs one allocation of its own size.
+/// Zero-filled memory is an empty slot.
+pub struct EitherSlot<A: Owning, B: Owning>(AtomicUsize, PhantomData<(A, B)>);
+
+// SAFETY: the slot owns its value (an `A` or a `B`); see `Slot`.
+unsafe impl<A: Owning + Send, B: Owning + Send> Send for EitherSlot<A, B> {}
+// SAFETY: as for `Slot`: threads read the targets through shared references, and store
+// values another thread may drop.
+unsafe impl<A, B> Sync for EitherSlot<A, B>
+where
+    A: Owning + Send,
+    B: Owning + Send,
+    A::Target: Sync,
+    B::Target: Sync,
+{
+}
+
+impl<A: Owning, B: Owning> EitherSlot<A, B> {
     const RIGHT: usize = 1;
-    const ALIGNED: () = assert!(std::mem::align_of::<A>() >= 2 && std::mem::align_of::<B>() >= 2);
+    const ALIGNED: () =
+        assert!(std::mem::align_of::<A::Target>() >= 2 && std::mem::align_of::<B::Target>() >= 2);
 
     /// An empty slot.
     pub const fn new() -> Self {
@@ -124,10 +269,10 @@ impl<A, B> EitherSlot<A, B> {
         EitherSlot(AtomicUsize::new(0), PhantomData)
     }
 
-    fn into_word(value: Either<Box<A>, Box<B>>) -> usize {
+    fn into_word(value: Either<A, B>) -> usize {
         match value {
-            Either::Left(a) => Box::into_raw(a) as usize,
-            Either::Right(b) => Box::into_raw(b) as usize | Self::RIGHT,
+            Either::Left(a) => a.into_raw() as usize,
+            Either::Right(b) => b.into_raw() as usize | Self::RIGHT,
         }
     }
 
@@ -135,13 +280,13 @@ impl<A, B> EitherSlot<A, B> {
     ///
     /// `word` is non-zero and came from `into_word`, and the value it points to is alive
     /// for `'a`.
-    unsafe fn borrow<'a>(word: usize) -> Either<&'a A, &'a B> {
-        // SAFETY: the caller's guarantee; the tag says which box the pointer came from.
+    unsafe fn borrow<'a>(word: usize) -> Either<&'a A::Target, &'a B::Target> {
+        // SAFETY: the caller's guarantee; the tag says which pointer the word came from.
         unsafe {
             if word & Self::RIGHT == 0 {
-                Either::Left(&*(word as *const A))
+                Either::Left(&*(word as *const A::Target))
             } else {
-                Either::Right(&*((word & !Self::RIGHT) as *const B))
+                Either::Right(&*((word & !Self::RIGHT) as *const B::Target))
             }
         }
     }
@@ -149,19 +294,19 @@ impl<A, B> EitherSlot<A, B> {
     /// # Safety
     ///
     /// `word` is non-zero, came from `into_word`, and is owned by nobody else.
-    unsafe fn unbox(word: usize) -> Either<Box<A>, Box<B>> {
-        // SAFETY: the caller's guarantee; the tag says which box the pointer came from.
+    unsafe fn unbox(word: usize) -> Either<A, B> {
+        // SAFETY: the caller's guarantee; the tag says which pointer the word came from.
         unsafe {
             if word & Self::RIGHT == 0 {
-                Either::Left(Box::from_raw(word as *mut A))
+                Either::Left(A::from_raw(word as *mut A::Target))
             } else {
-                Either::Right(Box::from_raw((word & !Self::RIGHT) as *mut B))
+                Either::Right(B::from_raw((word & !Self::RIGHT) as *mut B::Target))
             }
         }
     }
 
     /// The value, if set.
-    pub fn get(&self) -> Option<Either<&A, &B>> {
+    pub fn get(&self) -> Option<Either<&A::Target, &B::Target>> {
         let word = self.0.load(Ordering::Acquire);
         // SAFETY: as in `Slot::get`: a non-zero word came from `set` and is freed only
         // through `take`/`replace` (exclusive, or the caller's promise) or drop.
@@ -170,7 +315,7 @@ impl<A, B> EitherSlot<A, B> {
 
     /// Stores `value` unless a value is there already; hands back the rejected one, for
     /// the caller to drop (dropping may run Python code, so not here).
-    pub fn set(&self, value: Either<Box<A>, Box<B>>) -> Option<Either<Box<A>, Box<B>>> {
+    pub fn set(&self, value: Either<A, B>) -> Option<Either<A, B>> {
         let new = Self::into_word(value);
         match self.0.compare_exchange(0, new, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => None,
@@ -179,13 +324,23 @@ impl<A, B> EitherSlot<A, B> {
         }
     }
 
+    /// As [`set`](Self::set), for a writer no other writer can race; see
+    /// [`Slot::set_exclusive`].
+    pub fn set_exclusive(&self, value: Either<A, B>) -> Option<Either<A, B>> {
+        if self.0.load(Ordering::Relaxed) != 0 {
+            return Some(value);
+        }
+        self.0.store(Self::into_word(value), Ordering::Release);
+        None
+    }
+
     /// Empties the slot, handing the old value back.
     ///
     /// # Safety
     ///
     /// As for [`Slot::replace`]: no reference returned by [`get`](Self::get) may still be
     /// in use.
-    pub unsafe fn take_shared(&self) -> Option<Either<Box<A>, Box<B>>> {
+    pub unsafe fn take_shared(&self) -> Option<Either<A, B>> {
         let old = self.0.swap(0, Ordering::AcqRel);
         // SAFETY: a non-zero word came from `into_word`; it has just left the slot and the
         // caller guarantees nobody still borrows it.
@@ -193,7 +348,7 @@ impl<A, B> EitherSlot<A, B> {
     }
 }
 
-impl<A, B> Drop for EitherSlot<A, B> {
+impl<A: Owning, B: Owning> Drop for EitherSlot<A, B> {
     fn drop(&mut self) {
         let word = std::mem::replace(self.0.get_mut(), 0);
         if word != 0 {
@@ -203,7 +358,7 @@ impl<A, B> Drop for EitherSlot<A, B> {
     }
 }
 
-impl<A, B> Default for EitherSlot<A, B> {
+impl<A: Owning, B: Owning> Default for EitherSlot<A, B> {
     fn default() -> Self {
         EitherSlot::new()
     }
@@ -326,18 +481,19 @@ impl FirstUse {
 
     /// Tries to close the gate for this thread (also over a "done" mark: the caller looked
     /// and found nothing held, as after the collector cleared the proxy).
+    ///
+    /// Every write to a gate's word is made attached to the interpreter, whose lock the
+    /// module needs (`gil_used`): no other thread can write between this look and this
+    /// store, so a plain store claims the gate. An atomic read-modify-write would be a
+    /// locked instruction, a tenth of the time the first use of a proxy takes.
     pub fn claim(&self, py: Python<'_>) -> Claim<'_> {
         let me = this_thread(py);
-        let mut current = self.0.load(Ordering::Acquire);
-        loop {
-            if current != 0 && current & HELD == 0 {
-                return if current == me { Claim::Reentrant } else { Claim::Busy };
-            }
-            match self.0.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return Claim::Mine(ClaimGuard { gate: self, open_as: 0 }),
-                Err(actual) => current = actual,
-            }
+        let current = self.0.load(Ordering::Acquire);
+        if current != 0 && current & HELD == 0 {
+            return if current == me { Claim::Reentrant } else { Claim::Busy };
         }
+        self.0.store(me, Ordering::Relaxed);
+        Claim::Mine(ClaimGuard { gate: self, open_as: 0 })
     }
 
     /// Whether some thread holds the gate closed, or the first use is done.
@@ -353,24 +509,25 @@ impl FirstUse {
     }
 
     /// Forgets the first use (the collector cleared what it held).
-    pub fn reset(&self) {
-        self.0.store(0, Ordering::SeqCst);
+    pub fn reset(&self, _py: Python<'_>) {
+        self.0.store(0, Ordering::Release);
     }
 
     /// Blocks, detached from the interpreter, until the gate is open (it may be claimed
     /// again at once: callers look at what the first use left, then claim again).
     pub fn wait(&self, py: Python<'_>) {
+        // Counted while still attached: the thread holding the gate opens it attached,
+        // after this thread detaches, so it sees the count (the interpreter lock orders
+        // the two) and wakes this thread.
+        WAITERS.fetch_add(1, Ordering::Relaxed);
         py.detach(|| {
             let mut guard = GATE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-            // Counted before the gate is looked at (both sequentially consistent): the
-            // opener either sees this waiter, or opened before the look.
-            WAITERS.fetch_add(1, Ordering::SeqCst);
             // Closed while the word is a thread's (open: 0, or marked done).
-            while matches!(self.0.load(Ordering::SeqCst), w if w != 0 && w & HELD == 0) {
+            while matches!(self.0.load(Ordering::Acquire), w if w != 0 && w & HELD == 0) {
                 guard = GATE_OPENED.wait(guard).unwrap_or_else(PoisonError::into_inner);
             }
-            WAITERS.fetch_sub(1, Ordering::SeqCst);
         });
+        WAITERS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -382,12 +539,14 @@ impl Default for FirstUse {
 
 impl Drop for ClaimGuard<'_> {
     fn drop(&mut self) {
-        self.gate.0.store(self.open_as, Ordering::SeqCst);
-        // A waiter counts itself under the lock before it looks at the gate, and holds the
-        // lock until it sleeps on the condition variable. So if it looked before the gate
-        // opened, the count is seen here, and taking the lock waits until it sleeps: the
-        // notification is not lost. With no waiter (the usual case) nothing more is done.
-        if WAITERS.load(Ordering::SeqCst) > 0 {
+        // Dropped attached (the guard lives in `claim`'s caller, which is).
+        self.gate.0.store(self.open_as, Ordering::Release);
+        // A waiter counts itself while attached, before it detaches to look at the gate
+        // under the lock; so its count is seen here. It looks under the lock and sleeps
+        // on the condition variable without letting go of it, and notifying takes the
+        // lock: either it sees the gate open, or it is asleep when notified. With no
+        // waiter (the usual case) nothing more is done.
+        if WAITERS.load(Ordering::Relaxed) > 0 {
             let _lock = GATE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
             GATE_OPENED.notify_all();
         }

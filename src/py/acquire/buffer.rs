@@ -2,6 +2,7 @@
 
 use crate::core::format::{check_exporter_format, Format, Item};
 use crate::core::{Layout, LayoutRef};
+use crate::py::slot::attached;
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -121,6 +122,7 @@ impl BufferGuard {
 ///
 /// `v` was filled by a successful `PyObject_GetBuffer` and is not released while the
 /// slices are in use.
+#[inline]
 pub(super) unsafe fn given_dims(v: &ffi::Py_buffer) -> PyResult<Option<(&[isize], &[isize])>> {
     if !v.suboffsets.is_null() {
         return Err(PyValueError::new_err("exporters that need suboffsets are not supported"));
@@ -150,8 +152,17 @@ pub(super) unsafe fn given_format(v: &ffi::Py_buffer) -> PyResult<(Option<&[u8]>
     let format = if v.format.is_null() {
         None
     } else {
-        // SAFETY: a non-NULL format is a NUL-terminated string valid until release.
-        Some(unsafe { CStr::from_ptr(v.format) }.to_bytes())
+        let start = v.format.cast::<u8>();
+        // SAFETY: a non-NULL format is a NUL-terminated string valid until release: its
+        // first byte is readable, and its second when the first is not the NUL. One
+        // character (`"B"`, `"d"`) is the commonest format, read with no `strlen` call.
+        Some(unsafe {
+            if *start != 0 && *start.add(1) == 0 {
+                std::slice::from_raw_parts(start, 1)
+            } else {
+                CStr::from_ptr(v.format).to_bytes()
+            }
+        })
     };
     Ok((format, check_exporter_format(format, v.itemsize)?))
 }
@@ -165,17 +176,4 @@ impl Drop for BufferGuard {
             unsafe { ffi::PyBuffer_Release(&mut *self.view) }
         });
     }
-}
-
-/// Runs `f` attached to the interpreter: at once when this thread already is (exports are
-/// released from deallocators and collectors, which are), else through `Python::attach`.
-/// Releasing an export this way skips pyo3's thread-local bookkeeping, a tenth of what
-/// creating and dropping a proxy over an ndarray costs.
-pub(super) fn attached(f: impl FnOnce()) {
-    #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
-    // SAFETY: PyGILState_Check may be called from any thread; it only reads thread state.
-    if unsafe { ffi::PyGILState_Check() } == 1 {
-        return f();
-    }
-    Python::attach(|_| f());
 }

@@ -308,6 +308,21 @@ impl Mapping {
         ViewRef::new(addr, self.layout.borrowed(), format, self.item(), readonly, raw_address)
     }
 
+    /// [`held_view`](Self::held_view)'s start and length in bytes, if its layout is
+    /// contiguous (what `raw` copies, read with no view built).
+    #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+    pub fn held_contiguous(&self, data: Option<&BufferGuard>) -> Option<(usize, isize)> {
+        if !self.layout.is_contiguous() {
+            return None;
+        }
+        let addr = match (&self.data, data) {
+            (MappingData::Object { offset, .. }, Some(guard)) => guard.addr() + offset,
+            (MappingData::Address { addr, .. }, _) => *addr,
+            (MappingData::Object { .. }, None) => unreachable!("a data object is held"),
+        };
+        Some((addr, self.layout.len()))
+    }
+
     /// The Python object referenced, for the garbage collector.
     pub fn referent(&self) -> Option<&Py<PyAny>> {
         match &self.data {

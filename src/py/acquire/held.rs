@@ -2,14 +2,16 @@
 //!
 //! The export already says where the items are, their shape, strides and format; the
 //! proxy keeps the `Py_buffer` itself (one allocation of 88 bytes, as pygame keeps its
-//! own) and reads it there instead of copying it into a [`Layout`](crate::core::Layout).
-//! Its shape and strides may point into the `Py_buffer` (`PyBuffer_FillInfo` makes
-//! `shape` point at `len`), so it lives in a box and never moves once filled.
+//! own, from the interpreter's allocator) and reads it there instead of copying it into a
+//! [`Layout`](crate::core::Layout). Its shape and strides may point into the `Py_buffer`
+//! (`PyBuffer_FillInfo` makes `shape` point at `len`), so it lives in a [`PyBox`] and never
+//! moves once filled.
 
-use super::buffer::{attached, given_dims, given_format};
+use super::buffer::{given_dims, given_format};
 use super::{check_range, ViewRef};
 use crate::core::request::{flags, negotiate};
 use crate::core::LayoutRef;
+use crate::py::slot::PyBox;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use std::ffi::{c_char, c_int, c_void};
@@ -50,7 +52,8 @@ const _: () = {
 
 /// A `PyBUF_RECORDS_RO` export held open, validated once and read in place; released
 /// when dropped. What validation found that the `Py_buffer` does not say (the item's
-/// kind and byte order, the contiguity) is kept beside it.
+/// kind and byte order, the contiguity) is kept beside it. It only ever lives in the
+/// [`PyBox`] [`acquire`](Self::acquire) makes, whose drop is attached to the interpreter.
 pub struct HeldBuffer {
     raw: RawBuffer,
     filled: bool,
@@ -63,7 +66,7 @@ pub struct HeldBuffer {
 }
 
 // SAFETY: the Py_buffer's pointers are only read, and it is released with the
-// interpreter attached (see Drop); its object reference is a `Py`.
+// interpreter attached (in its `PyBox`'s drop); its object reference is a `Py`.
 unsafe impl Send for HeldBuffer {}
 // SAFETY: as above; shared access only reads plain fields.
 unsafe impl Sync for HeldBuffer {}
@@ -74,8 +77,8 @@ impl HeldBuffer {
     /// (the same checks, in the same order, with the same errors). `Ok(None)` when the
     /// export cannot be read in place: it lacks a shape or strides, or its `len` is not
     /// what its shape gives; the caller then takes the copying path.
-    pub fn acquire(obj: &Bound<'_, PyAny>) -> PyResult<Option<Box<Self>>> {
-        let mut buffer = Box::new(HeldBuffer {
+    pub fn acquire(obj: &Bound<'_, PyAny>) -> PyResult<Option<PyBox<Self>>> {
+        let held = HeldBuffer {
             // SAFETY: all-zero bytes are a valid RawBuffer: null pointers, `None`, zeros.
             raw: unsafe { std::mem::zeroed() },
             filled: false,
@@ -84,8 +87,10 @@ impl HeldBuffer {
             swapped: false,
             c_contiguous: false,
             f_contiguous: false,
-        });
-        let raw = ptr::addr_of_mut!(buffer.raw).cast::<ffi::Py_buffer>();
+        };
+        let mut buffer = PyBox::new(obj.py(), held)?;
+        // SAFETY: the box's value is live; the address stays valid while the box lives.
+        let raw = unsafe { ptr::addr_of_mut!((*buffer.as_mut_ptr()).raw) }.cast::<ffi::Py_buffer>();
         // SAFETY: `obj` is live and `raw` is a zeroed Py_buffer (RawBuffer has its layout)
         // in the box, where it stays until released; on success CPython fills it.
         if unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), raw, flags::RECORDS_RO) } != 0 {
@@ -150,6 +155,13 @@ impl HeldBuffer {
         )
     }
 
+    /// The start and length of the export's bytes, if they are contiguous (what `raw`
+    /// copies, read with no view built).
+    #[cfg(not(any(Py_LIMITED_API, PyPy, GraalPy)))]
+    pub fn contiguous(&self) -> Option<(usize, isize)> {
+        (self.c_contiguous || self.f_contiguous).then_some((self.raw.buf as usize, self.raw.len))
+    }
+
     /// The export's length in bytes (what its shape gives: checked when it was held).
     pub fn byte_len(&self) -> isize {
         self.raw.len
@@ -168,8 +180,9 @@ impl Drop for HeldBuffer {
         }
         let raw = ptr::addr_of_mut!(self.raw).cast::<ffi::Py_buffer>();
         // SAFETY: the view was filled by a successful PyObject_GetBuffer (with its object
-        // reference, as `RawBuffer` keeps it) and is released exactly once, here, with the
-        // interpreter attached. PyBuffer_Release clears `obj`, so the `Py` drops nothing.
-        attached(|| unsafe { ffi::PyBuffer_Release(raw) });
+        // reference, as `RawBuffer` keeps it) and is released exactly once, here, attached
+        // to the interpreter: a `HeldBuffer` is only dropped by its `PyBox`, which attaches.
+        // PyBuffer_Release clears `obj`, so the `Py` drops nothing.
+        unsafe { ffi::PyBuffer_Release(raw) };
     }
 }

@@ -251,17 +251,24 @@ fn audit_address(
 
 /// Checks that `extent` around `addr` does not wrap around the address space, so that
 /// later pointer arithmetic cannot overflow (an empty extent is any address's).
+#[inline]
 fn check_range(addr: usize, extent: Extent) -> PyResult<()> {
     if extent.size() > 0 {
         let start = addr.checked_add_signed(extent.lo);
         if start.and_then(|s| s.checked_add(extent.size())).is_none() {
-            return Err(PyValueError::new_err(format!(
-                "'data' address {addr:#x} with extent [{}, {}) is not a valid memory range",
-                extent.lo, extent.hi
-            )));
+            return Err(range_error(addr, extent));
         }
     }
     Ok(())
+}
+
+/// The error for an address whose extent leaves the address space.
+#[cold]
+fn range_error(addr: usize, extent: Extent) -> PyErr {
+    PyValueError::new_err(format!(
+        "'data' address {addr:#x} with extent [{}, {}) is not a valid memory range",
+        extent.lo, extent.hi
+    ))
 }
 
 /// The name of an object's type, for messages.
