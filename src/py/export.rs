@@ -170,6 +170,7 @@
 use crate::core::format::Format;
 use crate::core::request::{negotiate, Grant};
 use crate::core::Layout;
+use crate::py::slot::{Owning, PyBox};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use std::ffi::{c_int, c_void, CString};
@@ -267,14 +268,24 @@ struct DescribedStorage<K> {
     keep: K,
 }
 
+/// A storage in memory from the interpreter's allocator (as a consumer's view is made and
+/// released attached), given up to the view: aborts if there is no memory, as `Box` does.
+fn leak_storage<S>(py: Python<'_>, storage: S) -> *mut S {
+    match PyBox::new(py, storage) {
+        Ok(boxed) => Owning::into_raw(boxed),
+        Err(_) => std::alloc::handle_alloc_error(std::alloc::Layout::new::<S>()),
+    }
+}
+
 /// Frees a storage (`Storage<K>` or `DescribedStorage<K>`) leaked by a fill function.
 ///
 /// # Safety
 ///
-/// `storage` must come from `Box::<S>::into_raw` and not have been freed.
+/// `storage` must come from [`leak_storage::<S>`](leak_storage) and not have been freed;
+/// the thread is attached (as [`release`] is called from a `bf_releasebuffer` slot).
 unsafe fn free_storage<S>(storage: *mut c_void) {
-    // SAFETY: the caller's guarantee.
-    drop(unsafe { Box::from_raw(storage.cast::<S>()) });
+    // SAFETY: the caller's guarantees: a box given up to the view, freed once, attached.
+    unsafe { PyBox::from_raw(storage.cast::<S>()).free(Python::assume_attached()) }
 }
 
 /// A value that owns (or keeps alive) memory and knows how it is laid out: what
@@ -351,12 +362,15 @@ pub unsafe fn fill<K: Send + 'static>(
     grant: Grant,
     keep: K,
 ) {
-    let storage = Box::into_raw(Box::new(Storage {
-        release: free_storage::<Storage<K>>,
-        layout: memory.layout.clone(),
-        format,
-        _keep: keep,
-    }));
+    let storage = leak_storage(
+        owner.py(),
+        Storage {
+            release: free_storage::<Storage<K>>,
+            layout: memory.layout.clone(),
+            format,
+            _keep: keep,
+        },
+    );
     // SAFETY: `storage` was just allocated and is only freed by `release`; it does not
     // move while it is leaked, so pointers into it stay valid until then.
     let s = unsafe { &*storage };
@@ -378,11 +392,10 @@ pub unsafe fn fill_described<K: Describe + Send + 'static>(
     keep: K,
 ) {
     let format = keep.format();
-    let storage = Box::into_raw(Box::new(DescribedStorage {
-        release: free_storage::<DescribedStorage<K>>,
-        format,
-        keep,
-    }));
+    let storage = leak_storage(
+        owner.py(),
+        DescribedStorage { release: free_storage::<DescribedStorage<K>>, format, keep },
+    );
     // SAFETY: as in `fill`: the storage is the view's until `release` and does not move,
     // so the layout inside `keep` stays where the view's pointers say.
     let s = unsafe { &*storage };

@@ -150,7 +150,9 @@ unsafe impl<T> Owning for Box<T> {
 /// A value in memory from the interpreter's allocator (`PyMem_Malloc`: pymalloc for
 /// small sizes, where the C library's `malloc` and `free` cost twice as much), at a fixed
 /// address until it is dropped. It is made and dropped attached to the interpreter (the
-/// drop attaches if it must), as that allocator needs.
+/// drop attaches if it must; [`free`](Self::free) is for callers that know they are), as
+/// that allocator needs. Types aligned beyond what it guarantees, and zero-sized ones, go
+/// to Rust's global allocator instead.
 pub struct PyBox<T>(ptr::NonNull<T>, PhantomData<T>);
 
 // SAFETY: the box owns its value, like a `Box<T>`; freeing attaches to the interpreter
@@ -160,20 +162,23 @@ unsafe impl<T: Send> Send for PyBox<T> {}
 unsafe impl<T: Sync> Sync for PyBox<T> {}
 
 impl<T> PyBox<T> {
-    /// The interpreter's allocator aligns to 16 bytes on 64-bit builds (8 on 32-bit).
-    const FITS: () = assert!(
-        std::mem::align_of::<T>() <= std::mem::size_of::<usize>() && std::mem::size_of::<T>() > 0
-    );
+    /// Whether `T` comes from `PyMem_Malloc`, which aligns to 16 bytes on 64-bit builds
+    /// and 8 on 32-bit ones (only the word size is relied on here).
+    const PYMEM: bool =
+        std::mem::align_of::<T>() <= std::mem::size_of::<usize>() && std::mem::size_of::<T>() > 0;
 
-    /// Moves `value` into memory from `PyMem_Malloc`; `MemoryError` if there is none.
+    /// Moves `value` into new memory; `MemoryError` if there is none.
     pub fn new(_py: Python<'_>, value: T) -> PyResult<Self> {
-        let () = Self::FITS;
-        // SAFETY: attached (`_py`), as PyMem_Malloc needs; a non-zero size.
-        let raw = unsafe { pyo3::ffi::PyMem_Malloc(std::mem::size_of::<T>()) }.cast::<T>();
+        let raw = if Self::PYMEM {
+            // SAFETY: attached (`_py`), as PyMem_Malloc needs; a non-zero size.
+            unsafe { pyo3::ffi::PyMem_Malloc(std::mem::size_of::<T>()) }.cast::<T>()
+        } else {
+            Box::into_raw(Box::<T>::new_uninit()).cast::<T>()
+        };
         let Some(raw) = ptr::NonNull::new(raw) else {
             return Err(pyo3::exceptions::PyMemoryError::new_err(()));
         };
-        // SAFETY: `raw` is fresh memory of T's size, aligned for it (FITS).
+        // SAFETY: `raw` is fresh memory of T's size, aligned for it (PYMEM, or Box).
         unsafe { raw.as_ptr().write(value) };
         Ok(PyBox(raw, PhantomData))
     }
@@ -181,6 +186,29 @@ impl<T> PyBox<T> {
     /// The value's address, which does not change while the box lives.
     pub fn as_mut_ptr(&mut self) -> *mut T {
         self.0.as_ptr()
+    }
+
+    /// Drops the value and frees its memory, as dropping the box does, without checking
+    /// that this thread is attached: `_py` says it is.
+    pub fn free(self, _py: Python<'_>) {
+        // SAFETY: the box owns the value, and gives it up here; attached (`_py`).
+        unsafe { Self::release(Owning::into_raw(self)) }
+    }
+
+    /// # Safety
+    ///
+    /// `raw` is the pointer of a box that gave it up, and the thread is attached.
+    unsafe fn release(raw: *mut T) {
+        // SAFETY: the value is initialised and dropped once, here; then its memory goes
+        // back where `new` took it from (PyMem_Free with the interpreter attached).
+        unsafe {
+            ptr::drop_in_place(raw);
+            if Self::PYMEM {
+                pyo3::ffi::PyMem_Free(raw.cast());
+            } else {
+                drop(Box::from_raw(raw.cast::<std::mem::MaybeUninit<T>>()));
+            }
+        }
     }
 }
 
@@ -202,12 +230,8 @@ impl<T> std::ops::DerefMut for PyBox<T> {
 impl<T> Drop for PyBox<T> {
     fn drop(&mut self) {
         let raw = self.0.as_ptr();
-        // SAFETY: the value is initialised and dropped once, here; then its memory, which
-        // came from PyMem_Malloc, goes back with the interpreter attached.
-        attached(|| unsafe {
-            ptr::drop_in_place(raw);
-            pyo3::ffi::PyMem_Free(raw.cast());
-        });
+        // SAFETY: the box owns the value and is going; attached, as `release` needs.
+        attached(|| unsafe { Self::release(raw) });
     }
 }
 
@@ -550,5 +574,41 @@ impl Drop for ClaimGuard<'_> {
             let _lock = GATE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
             GATE_OPENED.notify_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Values `PyMem_Malloc` does not serve (aligned beyond a word, or zero-sized) come from
+    /// Rust's allocator, aligned as their type says, and are dropped once when freed.
+    #[test]
+    fn values_pymem_cannot_hold_use_rusts_allocator() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        #[repr(align(64))]
+        struct Wide(u8);
+        impl Drop for Wide {
+            fn drop(&mut self) {
+                DROPS.fetch_add(usize::from(self.0), Ordering::Relaxed);
+            }
+        }
+        struct Empty;
+        impl Drop for Empty {
+            fn drop(&mut self) {
+                DROPS.fetch_add(100, Ordering::Relaxed);
+            }
+        }
+        assert!(!PyBox::<Wide>::PYMEM && !PyBox::<Empty>::PYMEM && PyBox::<u64>::PYMEM);
+        // SAFETY: a token only: neither type reaches the interpreter's allocator, and
+        // `free` makes no check that would call into it.
+        let py = unsafe { Python::assume_attached() };
+        let mut wide = PyBox::new(py, Wide(7)).unwrap();
+        assert_eq!(wide.as_mut_ptr() as usize % 64, 0);
+        assert_eq!((*wide).0, 7);
+        wide.free(py);
+        PyBox::new(py, Empty).unwrap().free(py);
+        assert_eq!(DROPS.load(Ordering::Relaxed), 107);
     }
 }
