@@ -600,7 +600,7 @@ mod tests {
                 DROPS.fetch_add(100, Ordering::Relaxed);
             }
         }
-        assert!(!PyBox::<Wide>::PYMEM && !PyBox::<Empty>::PYMEM && PyBox::<u64>::PYMEM);
+        const { assert!(!PyBox::<Wide>::PYMEM && !PyBox::<Empty>::PYMEM && PyBox::<u64>::PYMEM) };
         // SAFETY: a token only: neither type reaches the interpreter's allocator, and
         // `free` makes no check that would call into it.
         let py = unsafe { Python::assume_attached() };
