@@ -201,6 +201,19 @@ pub struct BufferProxy {
     first_use: FirstUse,
 }
 
+impl Drop for BufferProxy {
+    fn drop(&mut self) {
+        // A proxy's value is dropped by its object's deallocator (pyo3's `tp_dealloc`), or
+        // by pyo3 when it could not make the object: attached either way. So the held
+        // export is released and freed with no check of that (the check costs a tenth of
+        // what a proxy over an ndarray costs to make, use and free).
+        if let Some(Either::Left(buffer)) = self.held.take() {
+            // SAFETY: attached, as above.
+            buffer.free(unsafe { Python::assume_attached() });
+        }
+    }
+}
+
 /// What an acquisition is for, which decides how a view with bytes at NULL is refused:
 /// metadata reads are fine, anything handing out or writing the bytes is not (DECISIONS.md:
 /// "A raw address of 0 (NULL) is accepted").

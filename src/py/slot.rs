@@ -358,6 +358,14 @@ impl<A: Owning, B: Owning> EitherSlot<A, B> {
         None
     }
 
+    /// Empties the slot, handing its value back.
+    pub fn take(&mut self) -> Option<Either<A, B>> {
+        let word = std::mem::replace(self.0.get_mut(), 0);
+        // SAFETY: a non-zero word came from `into_word`, and `&mut self` means nobody
+        // borrows the value.
+        (word != 0).then(|| unsafe { Self::unbox(word) })
+    }
+
     /// Empties the slot, handing the old value back.
     ///
     /// # Safety
@@ -374,11 +382,7 @@ impl<A: Owning, B: Owning> EitherSlot<A, B> {
 
 impl<A: Owning, B: Owning> Drop for EitherSlot<A, B> {
     fn drop(&mut self) {
-        let word = std::mem::replace(self.0.get_mut(), 0);
-        if word != 0 {
-            // SAFETY: the slot owned the value, and `&mut self` means nobody borrows it.
-            drop(unsafe { Self::unbox(word) });
-        }
+        drop(self.take());
     }
 }
 
