@@ -174,6 +174,7 @@ use crate::py::slot::{Owning, PyBox};
 use pyo3::ffi;
 use pyo3::prelude::*;
 use std::ffi::{c_int, c_void, CString};
+use std::mem::{align_of, size_of, MaybeUninit};
 use std::ptr;
 
 /// A PEP 3118 format string for an export: what `memoryview.format` shows and numpy
@@ -401,6 +402,62 @@ pub unsafe fn fill_described<K: Describe + Send + 'static>(
     let s = unsafe { &*storage };
     // SAFETY: the caller's guarantees, and the storage belongs to the view from now on.
     unsafe { write_view(view, owner, s.keep.memory(), &s.format, grant, storage.cast()) };
+}
+
+/// A [`DescribedStorage`] before its format and `keep` value are written: the same layout
+/// (`repr(C)`, and `MaybeUninit` is transparent), so once both are written it is one.
+#[repr(C)]
+struct UninitStorage<K> {
+    release: unsafe fn(*mut c_void),
+    format: MaybeUninit<ItemFormat>,
+    keep: MaybeUninit<K>,
+}
+
+/// [`fill_described`] with the `keep` value made in place, in the storage the view will
+/// own, so that a large value is not moved: `make` writes it and returns the grant it
+/// negotiated, or fails, and then nothing is filled. The proxy exports this way.
+///
+/// # Safety
+///
+/// As for [`fill_described`], with the value `make` writes as `keep`.
+pub(crate) unsafe fn fill_described_with<K: Describe + Send + 'static>(
+    view: *mut ffi::Py_buffer,
+    owner: &Bound<'_, PyAny>,
+    make: impl FnOnce(&mut MaybeUninit<K>) -> PyResult<Grant>,
+) -> PyResult<()> {
+    const {
+        assert!(size_of::<UninitStorage<K>>() == size_of::<DescribedStorage<K>>());
+        assert!(align_of::<UninitStorage<K>>() == align_of::<DescribedStorage<K>>());
+    }
+    let py = owner.py();
+    let mut boxed = PyBox::new(
+        py,
+        UninitStorage::<K> {
+            release: free_storage::<DescribedStorage<K>>,
+            format: MaybeUninit::uninit(),
+            keep: MaybeUninit::uninit(),
+        },
+    )?;
+    let grant = match make(&mut boxed.keep) {
+        Ok(grant) => grant,
+        Err(err) => {
+            boxed.free(py); // nothing written to drop
+            return Err(err);
+        }
+    };
+    // SAFETY: `make` returned `Ok`, so it wrote `keep`.
+    let format = unsafe { boxed.keep.assume_init_ref() }.format();
+    boxed.format.write(format);
+    // Both fields are written: from here the storage is a DescribedStorage<K> (the same
+    // layout), the view's until `release` frees it as one.
+    let storage = Owning::into_raw(boxed).cast::<DescribedStorage<K>>();
+    // SAFETY: as in `fill`: the storage does not move while the view owns it.
+    let s = unsafe { &*storage };
+    // SAFETY: the caller's guarantees, and the storage belongs to the view from now on.
+    unsafe {
+        write_view(view, owner.clone(), s.keep.memory(), &s.format, grant, storage.cast());
+    }
+    Ok(())
 }
 
 /// Writes the fields of `view`. A 0-dimensional export has NULL shape and strides whatever

@@ -293,6 +293,21 @@ impl BufferProxy {
         flags: c_int,
         purpose: Purpose,
     ) -> PyResult<(Acquired, Grant)> {
+        let mut out = MaybeUninit::uninit();
+        let grant = self.acquire_into(py, flags, purpose, &mut out)?;
+        // SAFETY: `acquire_into` returned `Ok`, so it wrote `out`.
+        Ok((unsafe { out.assume_init() }, grant))
+    }
+
+    /// [`acquire`](Self::acquire), writing the acquisition into `out` (a buffer export's
+    /// storage: the acquisition is large, and is not moved there) and returning the grant.
+    fn acquire_into(
+        &self,
+        py: Python<'_>,
+        flags: c_int,
+        purpose: Purpose,
+        out: &mut MaybeUninit<Acquired>,
+    ) -> PyResult<Grant> {
         let usable = |view: ViewRef<'_>| {
             if purpose != Purpose::Hold && view.null_bytes() {
                 return Err(null_bytes_error(view, purpose));
@@ -308,13 +323,15 @@ impl BufferProxy {
                 before.call1(py, (desc.parent.clone_ref(py),))?;
             }
             let after = AfterCall::new(py, desc);
-            return Ok((Acquired::Described { after, view }, grant));
+            out.write(Acquired::Described { after, view });
+            return Ok(grant);
         }
         let view = acquire_exporter(&self.source(py)?, flags)?;
         let grant = negotiate(&view.layout, view.readonly, flags)?;
         usable(view.borrowed())?;
         view.borrowed().audit(py)?;
-        Ok((Acquired::Exported(view), grant))
+        out.write(Acquired::Exported(view));
+        Ok(grant)
     }
 
     /// Makes the held acquisition (first use), refusing bytes at NULL for `purpose`: for a
@@ -693,12 +710,16 @@ impl BufferProxy {
         flags: c_int,
     ) -> PyResult<()> {
         let py = slf.py();
-        let (acquired, grant) = slf.get().acquire(py, flags, Purpose::Export)?;
+        let proxy = slf.get();
         // SAFETY: `view` comes from the interpreter's getbuffer call; the memory stays valid
-        // until release because `acquired` (holding the parent's export or the description
-        // and its `after` call) is kept in the view and dropped by `__releasebuffer__`.
-        unsafe { export::fill_described(view, slf.into_any(), grant, acquired) };
-        Ok(())
+        // until release because the acquisition (holding the parent's export or the
+        // description and its `after` call) is kept in the view and dropped by
+        // `__releasebuffer__`.
+        unsafe {
+            export::fill_described_with(view, slf.as_any(), |out| {
+                proxy.acquire_into(py, flags, Purpose::Export, out)
+            })
+        }
     }
 
     unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {
