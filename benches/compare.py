@@ -15,6 +15,10 @@ Options:
   --memory       instead of timing, the memory per proxy: the RSS growth over 200,000
                  proxies (a dict description before and after first use, a proxy over an
                  ndarray after first use), each implementation and case in its own process
+  --rounds N     instead of the table, a closer look at rows near 1.0: N rounds, each
+                 running bufferproxy's loop and pygame's (the reference's where pygame has
+                 none) back to back in alternating order; prints the per-round ratio's
+                 median, mean and quartiles (use with --ops)
 
 Method. Everything runs in this one process. For each op, every implementation's variant
 (bufferproxy, pygame, reference) is first warmed up and auto-calibrated: its statement is
@@ -878,6 +882,42 @@ def memory_report(markdown: bool) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------- alternating rounds
+
+
+def alternating_ratios(row: Row, rounds: int, settings: Settings) -> str:
+    """Bufferproxy's time per call over pygame's (the reference's where pygame has none or
+    raises, and in a limit row), one ratio per round; the two loops run back to back, in
+    alternating order, so that both see the same state of the machine. Finer than the table
+    for rows near 1.0."""
+    bp = row.variants["bufferproxy"]
+    bp.prepare(settings.target_ns)
+    other_name = "pygame"
+    # A limit row is about the reference (the fastest a copy into new memory can be).
+    other = None if row.key.endswith("-limit") else row.variants.get("pygame")
+    if other is not None:
+        other.prepare(settings.target_ns)
+    if other is None or other.loop is None:
+        other_name, other = "reference", row.variants["reference"]
+        other.prepare(settings.target_ns)
+    if bp.loop is None or other.loop is None:
+        return f"{row.label}: {bp.error or other.error}"
+    ratios = []
+    for r in range(rounds):
+        gc.collect()
+        times = {}
+        for name, variant in (("bp", bp), ("other", other))[:: 1 if r % 2 == 0 else -1]:
+            best = min(run_loop(variant.loop, variant.n) for _ in range(settings.best_of))
+            times[name] = best / variant.n
+        ratios.append(times["bp"] / times["other"])
+    ratios.sort()
+    q1, q3 = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
+    return (
+        f"{row.label}: bufferproxy/{other_name} median {statistics.median(ratios):.3f}, "
+        f"mean {statistics.fmean(ratios):.3f}, quartiles {q1:.3f}-{q3:.3f} ({rounds} rounds)"
+    )
+
+
 # ------------------------------------------------------------------------------- main
 
 
@@ -893,6 +933,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="measure memory per proxy instead (RSS growth, one process per implementation)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="alternating rounds of bufferproxy against pygame for each op (no table)",
+    )
     parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.ops = [op.strip() for op in args.ops.split(",") if op.strip()]
@@ -903,6 +948,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.samples = 3 if args.quick else 9
     if args.samples < 3:
         parser.error("--samples must be at least 3")
+    if args.rounds is not None and args.rounds < 4:
+        parser.error("--rounds must be at least 4")
     return args
 
 
@@ -925,6 +972,14 @@ def main(argv: list[str] | None = None) -> int:
     bp_module = import_bufferproxy()
     pg_class, pg_version = import_pygame()
     ctx = Context(bp=bp_module.BufferProxy, pg=pg_class, copy_sizes=copy_sizes)
+
+    if args.rounds:
+        for op in args.ops:
+            for r in OPS[op](ctx):
+                print(alternating_ratios(r, args.rounds, settings), flush=True)
+                r.release()
+                gc.collect()
+        return 0
 
     start = time.perf_counter()
     meta = header(bp_module, pg_version, loop_overhead(settings))

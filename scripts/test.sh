@@ -80,8 +80,9 @@ step "ruff"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
 
-step "benchmark smoke run (benches/compare.py --quick)"
+step "benchmark smoke run (benches/compare.py --quick; --rounds on two ops)"
 "$VENV/bin/python" benches/compare.py --quick > /dev/null
+"$VENV/bin/python" benches/compare.py --quick --rounds 4 --ops c,l > /dev/null
 
 # ---- fuzzing (kept apart: its own tool and workspace) --------------------------------------
 # A short coverage-guided run of each Rust fuzz target from the committed seeds (docs/fuzzing.md).
