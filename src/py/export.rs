@@ -392,16 +392,17 @@ pub unsafe fn fill_described<K: Describe + Send + 'static>(
     grant: Grant,
     keep: K,
 ) {
-    let format = keep.format();
-    let storage = leak_storage(
-        owner.py(),
-        DescribedStorage { release: free_storage::<DescribedStorage<K>>, format, keep },
-    );
-    // SAFETY: as in `fill`: the storage is the view's until `release` and does not move,
-    // so the layout inside `keep` stays where the view's pointers say.
-    let s = unsafe { &*storage };
-    // SAFETY: the caller's guarantees, and the storage belongs to the view from now on.
-    unsafe { write_view(view, owner, s.keep.memory(), &s.format, grant, storage.cast()) };
+    // SAFETY: the caller's guarantees, for the `keep` written here.
+    let filled = unsafe {
+        fill_described_with(view, &owner, |out| {
+            out.write(keep);
+            Ok(grant)
+        })
+    };
+    // Only the storage's allocation can fail: abort, as `Box` does.
+    if filled.is_err() {
+        std::alloc::handle_alloc_error(std::alloc::Layout::new::<DescribedStorage<K>>());
+    }
 }
 
 /// A [`DescribedStorage`] before its format and `keep` value are written: the same layout

@@ -183,11 +183,6 @@ impl<T> PyBox<T> {
         Ok(PyBox(raw, PhantomData))
     }
 
-    /// The value's address, which does not change while the box lives.
-    pub fn as_mut_ptr(&mut self) -> *mut T {
-        self.0.as_ptr()
-    }
-
     /// Drops the value and frees its memory, as dropping the box does, without checking
     /// that this thread is attached: `_py` says it is.
     pub fn free(self, _py: Python<'_>) {
@@ -332,24 +327,13 @@ impl<A: Owning, B: Owning> EitherSlot<A, B> {
     /// The value, if set.
     pub fn get(&self) -> Option<Either<&A::Target, &B::Target>> {
         let word = self.0.load(Ordering::Acquire);
-        // SAFETY: as in `Slot::get`: a non-zero word came from `set` and is freed only
-        // through `take`/`replace` (exclusive, or the caller's promise) or drop.
+        // SAFETY: as in `Slot::get`: a non-zero word came from `set_exclusive` and is freed
+        // only through `take`/`take_shared` (exclusive, or the caller's promise) or drop.
         (word != 0).then(|| unsafe { Self::borrow(word) })
     }
 
-    /// Stores `value` unless a value is there already; hands back the rejected one, for
-    /// the caller to drop (dropping may run Python code, so not here).
-    pub fn set(&self, value: Either<A, B>) -> Option<Either<A, B>> {
-        let new = Self::into_word(value);
-        match self.0.compare_exchange(0, new, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => None,
-            // SAFETY: `new` was not stored, so ownership comes back to the caller.
-            Err(_) => Some(unsafe { Self::unbox(new) }),
-        }
-    }
-
-    /// As [`set`](Self::set), for a writer no other writer can race; see
-    /// [`Slot::set_exclusive`].
+    /// Stores `value` unless a value is there already (handing it back, for the caller to
+    /// drop), for a writer no other writer can race; see [`Slot::set_exclusive`].
     pub fn set_exclusive(&self, value: Either<A, B>) -> Option<Either<A, B>> {
         if self.0.load(Ordering::Relaxed) != 0 {
             return Some(value);
@@ -608,8 +592,8 @@ mod tests {
         // SAFETY: a token only: neither type reaches the interpreter's allocator, and
         // `free` makes no check that would call into it.
         let py = unsafe { Python::assume_attached() };
-        let mut wide = PyBox::new(py, Wide(7)).unwrap();
-        assert_eq!(wide.as_mut_ptr() as usize % 64, 0);
+        let wide = PyBox::new(py, Wide(7)).unwrap();
+        assert_eq!(std::ptr::from_ref::<Wide>(&wide) as usize % 64, 0);
         assert_eq!((*wide).0, 7);
         wide.free(py);
         PyBox::new(py, Empty).unwrap().free(py);

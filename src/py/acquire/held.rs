@@ -89,8 +89,8 @@ impl HeldBuffer {
             f_contiguous: false,
         };
         let mut buffer = PyBox::new(obj.py(), held)?;
-        // SAFETY: the box's value is live; the address stays valid while the box lives.
-        let raw = unsafe { ptr::addr_of_mut!((*buffer.as_mut_ptr()).raw) }.cast::<ffi::Py_buffer>();
+        // The box's value does not move while the box lives.
+        let raw = ptr::addr_of_mut!(buffer.raw).cast::<ffi::Py_buffer>();
         // SAFETY: `obj` is live and `raw` is a zeroed Py_buffer (RawBuffer has its layout)
         // in the box, where it stays until released; on success CPython fills it.
         if unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), raw, flags::RECORDS_RO) } != 0 {
